@@ -1,0 +1,79 @@
+"""The one record that flows through every stage, and the record of a dropped one.
+
+Both are frozen dataclasses of plain values so that Beam can pickle them cheaply and they map one to
+one onto Parquet columns (``to_row``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("code", "paper", "web", "text")
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str  # stable and unique within the run: "<source>/<path or row key>"
+    text: str
+    source: str  # the recipe's source name
+    kind: str = "text"  # code | paper | web | text
+    language: str | None = None  # programming language, "tex", "markdown" or "natural"
+    path: str | None = None
+    url: str | None = None
+    repo: str | None = None
+    license: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+    duplicate_of: str | None = None
+
+    def replace(self, **changes: Any) -> "Document":
+        return dataclasses.replace(self, **changes)
+
+    def with_score(self, name: str, value: float) -> "Document":
+        return dataclasses.replace(self, scores={**self.scores, name: value})
+
+    def to_row(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "text": self.text,
+            "source": self.source,
+            "kind": self.kind,
+            "language": self.language,
+            "path": self.path,
+            "url": self.url,
+            "repo": self.repo,
+            "license": self.license,
+            "math_score": self.scores.get("math_score"),
+            "scores": json.dumps(self.scores, sort_keys=True),
+            "meta": json.dumps(self.meta, sort_keys=True, default=str),
+        }
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A dropped document: which stage dropped it, why, and as much of it as is safe to keep."""
+
+    id: str
+    source: str
+    stage: str  # sources | language | quality | classifier | dedup | decontaminate
+    reason: str  # short machine-readable reason, e.g. "parse_error", "near_duplicate"
+    text: str | None = None
+    path: str | None = None
+    detail: str | None = None  # human-readable detail (error message, matched benchmark, ...)
+    duplicate_of: str | None = None
+
+    @classmethod
+    def of(cls, doc: Document, stage: str, reason: str, detail: str | None = None,
+           duplicate_of: str | None = None) -> "Rejection":
+        return cls(id=doc.id, source=doc.source, stage=stage, reason=reason, text=doc.text,
+                   path=doc.path or doc.url, detail=detail, duplicate_of=duplicate_of)
+
+    def to_row(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# A filter step either passes a (possibly annotated) document on or rejects it.
+Verdict = Document | Rejection

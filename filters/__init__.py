@@ -1,0 +1,40 @@
+"""Filters keep or reject documents one at a time.
+
+A filter is a plain object with ``setup()`` (load heavy state: parsers, models) and
+``apply(doc) -> Document | Rejection``; it is tested without Beam. ``ApplyFilter`` runs any filter as
+a Beam ParDo whose heavy state loads once per worker in ``DoFn.setup``.
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+
+from mathcorpus.document import Rejection
+
+REJECTED = "rejected"
+
+
+class _FilterDoFn(beam.DoFn):
+    def __init__(self, doc_filter):
+        self._filter = doc_filter
+
+    def setup(self):
+        self._filter.setup()
+
+    def process(self, doc):
+        verdict = self._filter.apply(doc)
+        if isinstance(verdict, Rejection):
+            yield beam.pvalue.TaggedOutput(REJECTED, verdict)
+        else:
+            yield verdict
+
+
+class ApplyFilter(beam.PTransform):
+    """Outputs ``documents`` (kept, possibly annotated) and ``rejected``."""
+
+    def __init__(self, doc_filter):
+        super().__init__(label=f"Filter[{doc_filter.stage}]")
+        self._filter = doc_filter
+
+    def expand(self, docs):
+        return docs | beam.ParDo(_FilterDoFn(self._filter)).with_outputs(REJECTED, main="documents")

@@ -1,0 +1,1 @@
+"""Pipeline floor: Beam transforms for dedup, decontamination and tokenization, and the run builder."""

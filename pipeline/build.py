@@ -1,0 +1,129 @@
+"""Recipe -> Beam graph, and running it.
+
+    sources -> language -> quality -> classifier -> dedup -> decontaminate -> tokenize -> shards
+                  every stage's rejections ---------------------------------------> rejected/
+Accounting is a property of the graph: inputs are counted where sources emit, kept documents where
+they are written, rejections where they are written; the manifest step checks that they add up.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Callable, Sequence
+
+import apache_beam as beam
+from apache_beam.options.pipeline_options import PipelineOptions
+
+from mathcorpus import storage
+from mathcorpus.filters import ApplyFilter
+from mathcorpus.filters.classifier import MathClassifier
+from mathcorpus.filters.language import LanguageFilter
+from mathcorpus.filters.quality import QualityFilter
+from mathcorpus.pipeline.assets import ensure_assets
+from mathcorpus.pipeline.decontaminate import Decontaminate
+from mathcorpus.pipeline.dedup import Dedup
+from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, WriteTable, build_manifest,
+                                         summarize_counts, write_manifest, write_report)
+from mathcorpus.pipeline.tokenize import Tokenize
+from mathcorpus.pipeline.tokenize.encode import tokenizer_sha256
+from mathcorpus.recipe import Recipe
+from mathcorpus.sources import ReadSource
+
+REJECTED = "rejected"
+OUTPUT_PARTS = ("documents", "rejected", "shards", "reports", "manifest.json")
+
+
+def _count_by(pcoll, label: str, key: Callable):
+    return (pcoll
+            | f"{label}Key" >> beam.Map(lambda x: (key(x), 1))
+            | f"{label}Count" >> beam.CombinePerKey(sum))
+
+
+def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
+    reads = [p | ReadSource(spec) for spec in recipe.sources]
+    docs = [r.documents for r in reads] | "AllSources" >> beam.Flatten()
+    rejected = [r[REJECTED] for r in reads]
+    inputs = ([docs] + rejected) | "AllInputs" >> beam.Flatten()
+
+    doc_filters = [LanguageFilter(recipe.filters.language)]  # always: it also detects the language
+    if recipe.filters.quality:
+        doc_filters.append(QualityFilter(recipe.filters.quality))
+    if recipe.filters.math_classifier:
+        doc_filters.append(MathClassifier(recipe.filters.math_classifier))
+    for doc_filter in doc_filters:
+        result = docs | ApplyFilter(doc_filter)
+        docs, rejected = result.documents, rejected + [result[REJECTED]]
+
+    if recipe.dedup:
+        result = docs | "Dedup" >> Dedup(recipe.dedup)
+        docs, rejected = result["documents"], rejected + [result[REJECTED]]
+
+    hits = p | "NoBenchmarks" >> beam.Create([])
+    if recipe.decontaminate:
+        result = docs | "Decontaminate" >> Decontaminate(recipe.decontaminate)
+        docs, rejected, hits = result.documents, rejected + [result[REJECTED]], result.hits
+
+    all_rejected = rejected | "AllRejected" >> beam.Flatten()
+    kept_rows = docs | "WriteDocuments" >> WriteTable(out_dir, "documents", DOCUMENT_SCHEMA,
+                                                      recipe.document_files)
+    rejected_rows = all_rejected | "WriteRejected" >> WriteTable(out_dir, "rejected", REJECTION_SCHEMA,
+                                                                 recipe.document_files)
+    all_hits = hits | "AllHits" >> beam.combiners.ToList()
+    _ = all_hits | "WriteReport" >> beam.Map(lambda h: write_report(out_dir, h))
+
+    tokenizer = None
+    shards = p | "NoShards" >> beam.Create([])
+    token_counts = p | "NoTokens" >> beam.Create([])
+    if recipe.tokenize:
+        tokenize = Tokenize(recipe.tokenize, out_dir)
+        result = docs | "Tokenize" >> tokenize
+        shards, token_counts = result["shards"], result["token_counts"]
+        tokenizer = {"path": recipe.tokenize.tokenizer, "sha256": tokenizer_sha256(recipe.tokenize.tokenizer),
+                     "vocab_size": tokenize.vocab_size, "eos_id": tokenize.eos_id, "pad_id": tokenize.pad_id,
+                     "seq_len": recipe.tokenize.seq_len, "shard_tokens": recipe.tokenize.shard_tokens}
+
+    side = beam.pvalue.AsList
+    recipe_dict = recipe.to_dict()
+
+    def finish(_, inputs, kept, dropped, kept_rows, rejected_rows, shards, token_counts, hits):
+        counts = summarize_counts(inputs, kept, dropped)  # raises AccountingError if anything is lost
+        tables = {"documents": {"rows": sum(kept_rows)}, "rejected": {"rows": sum(rejected_rows)}}
+        manifest = build_manifest(recipe=recipe_dict, counts=counts, tables=tables, tokenizer=tokenizer,
+                                  shards=shards, token_counts=token_counts, hits=hits[0] if hits else [])
+        write_manifest(out_dir, manifest)
+
+    _ = (p
+         | "ManifestTrigger" >> beam.Create([None])
+         | "WriteManifest" >> beam.Map(
+             finish,
+             inputs=side(_count_by(inputs, "Input", lambda x: x.source)),
+             kept=side(_count_by(docs, "Kept", lambda d: d.source)),
+             dropped=side(_count_by(all_rejected, "Dropped", lambda r: (r.source, r.reason))),
+             kept_rows=side(kept_rows), rejected_rows=side(rejected_rows),
+             shards=side(shards), token_counts=side(token_counts), hits=side(all_hits)))
+
+
+class OutputExists(RuntimeError):
+    pass
+
+
+def prepare_output(out_dir: str, force: bool) -> None:
+    """Refuse to overwrite a finished run unless forced; clear any half-written one."""
+    if storage.exists(storage.join(out_dir, "manifest.json")) and not force:
+        raise OutputExists(f"{out_dir} already holds a finished run (manifest.json); use --force to redo it")
+    for part in OUTPUT_PARTS:
+        storage.delete_tree(storage.join(out_dir, part))
+    storage.mkdirs(out_dir)
+
+
+def run_recipe(recipe: Recipe, output: str | None = None, beam_args: Sequence[str] = (),
+               force: bool = False, status: Callable[[str], None] = lambda _: None) -> dict:
+    """Run a recipe to completion and return its manifest."""
+    out_dir = output or recipe.output
+    prepare_output(out_dir, force)
+    ensure_assets(recipe, status)
+    status("running the Beam pipeline")
+    options = PipelineOptions(list(beam_args))
+    with beam.Pipeline(options=options) as p:
+        build_pipeline(p, recipe, out_dir)
+    return json.loads(storage.read_bytes(storage.join(out_dir, "manifest.json")))

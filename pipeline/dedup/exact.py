@@ -1,0 +1,22 @@
+"""Exact dedup on a normalized-text hash.
+
+Normalization (documented in the README): Unicode NFC, lowercase, every run of whitespace collapsed
+to one space, leading/trailing whitespace removed. So copies that differ only in indentation width,
+line endings, trailing spaces or letter case are exact duplicates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalize_for_exact(text: str) -> str:
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text).lower()).strip()
+
+
+def exact_key(text: str) -> str:
+    return hashlib.sha1(normalize_for_exact(text).encode("utf-8")).hexdigest()

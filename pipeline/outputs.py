@@ -1,0 +1,140 @@
+"""Sinks: Parquet tables of kept and rejected documents, the contamination report, the manifest.
+
+Tables are split into a fixed number of files by a hash of the document id and sorted by id inside
+each file, so their bytes do not depend on worker scheduling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections import defaultdict
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from mathcorpus import __version__, storage
+
+DOCUMENT_SCHEMA = pa.schema([
+    ("id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("kind", pa.string()),
+    ("language", pa.string()), ("path", pa.string()), ("url", pa.string()), ("repo", pa.string()),
+    ("license", pa.string()), ("math_score", pa.float64()), ("scores", pa.string()), ("meta", pa.string()),
+])
+REJECTION_SCHEMA = pa.schema([
+    ("id", pa.string()), ("source", pa.string()), ("stage", pa.string()), ("reason", pa.string()),
+    ("text", pa.string()), ("path", pa.string()), ("detail", pa.string()), ("duplicate_of", pa.string()),
+])
+
+
+def bucket_of(doc_id: str, num_files: int) -> int:
+    return int.from_bytes(hashlib.sha1(doc_id.encode("utf-8")).digest()[:8], "big") % num_files
+
+
+def parquet_bytes(rows: list[dict], schema: pa.Schema) -> bytes:
+    table = pa.Table.from_pylist(sorted(rows, key=lambda r: r["id"]), schema=schema)
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue()
+
+
+class WriteTable(beam.PTransform):
+    """Write records (Documents or Rejections) as `<out>/<name>/part-XXXXX.parquet`; outputs row counts."""
+
+    def __init__(self, out_dir: str, name: str, schema: pa.Schema, num_files: int):
+        super().__init__()
+        self._out_dir, self._name, self._schema, self._num_files = out_dir, name, schema, num_files
+
+    def _write(self, keyed) -> int:
+        bucket, rows = keyed
+        rows = list(rows)
+        path = storage.join(self._out_dir, self._name, f"part-{bucket:05d}.parquet")
+        storage.write_bytes_atomic(path, parquet_bytes(rows, self._schema))
+        return len(rows)
+
+    def expand(self, records):
+        return (records
+                | "ToRow" >> beam.Map(lambda r: (bucket_of(r.id, self._num_files), r.to_row()))
+                | "GroupByFile" >> beam.GroupByKey()
+                | "WriteFile" >> beam.Map(self._write))
+
+
+def write_report(out_dir: str, hits: list[dict]) -> None:
+    lines = [json.dumps(h, sort_keys=True, ensure_ascii=False)
+             for h in sorted(hits, key=lambda h: (h["doc_id"], h["benchmark"], h["item"]))]
+    storage.write_bytes_atomic(storage.join(out_dir, "reports", "contamination.jsonl"),
+                               "".join(line + "\n" for line in lines).encode("utf-8"))
+
+
+class AccountingError(RuntimeError):
+    """Input documents do not add up to kept + dropped: something was lost."""
+
+
+def summarize_counts(inputs: list[tuple[str, int]], kept: list[tuple[str, int]],
+                     dropped: list[tuple[tuple[str, str], int]]) -> dict:
+    """Counts per source and in total; raises AccountingError unless input == kept + dropped."""
+    by_source: dict[str, dict] = defaultdict(lambda: {"input": 0, "kept": 0, "dropped": {}})
+    for source, n in inputs:
+        by_source[source]["input"] += n
+    for source, n in kept:
+        by_source[source]["kept"] += n
+    for (source, reason), n in dropped:
+        by_source[source]["dropped"][reason] = by_source[source]["dropped"].get(reason, 0) + n
+    problems = []
+    totals = {"input": 0, "kept": 0, "dropped": defaultdict(int)}
+    for source in sorted(by_source):
+        c = by_source[source]
+        c["dropped"] = dict(sorted(c["dropped"].items()))
+        if c["input"] != c["kept"] + sum(c["dropped"].values()):
+            problems.append(f"{source}: input {c['input']} != kept {c['kept']} + dropped "
+                            f"{sum(c['dropped'].values())}")
+        totals["input"] += c["input"]
+        totals["kept"] += c["kept"]
+        for reason, n in c["dropped"].items():
+            totals["dropped"][reason] += n
+    if problems:
+        raise AccountingError("documents unaccounted for: " + "; ".join(problems))
+    return {"input": totals["input"], "kept": totals["kept"],
+            "dropped": dict(sorted(totals["dropped"].items())),
+            "by_source": {s: by_source[s] for s in sorted(by_source)}}
+
+
+def build_manifest(*, recipe: dict, counts: dict, tables: dict, tokenizer: dict | None,
+                   shards: list[dict], token_counts: list, hits: list[dict]) -> dict:
+    shards = sorted((s for s in shards if s["path"]), key=lambda s: s["index"])
+    by_source: dict[str, int] = defaultdict(int)
+    by_language: dict[str, int] = defaultdict(int)
+    for (source, language), n in token_counts:
+        by_source[source] += n
+        by_language[language] += n
+    hits_by_benchmark: dict[str, int] = defaultdict(int)
+    for h in hits:
+        hits_by_benchmark[h["benchmark"]] += 1
+    return {
+        "mathcorpus_version": __version__,
+        "name": recipe["name"],
+        "recipe": recipe,
+        "counts": counts,
+        "tables": tables,
+        "tokenizer": tokenizer,
+        "tokens": {
+            "total": sum(s["tokens"] for s in shards),
+            "document_tokens": sum(by_source.values()),
+            "padding": sum(s.get("padding_tokens", 0) for s in shards),
+            "dropped_tail": sum(s.get("dropped_tail_tokens", 0) for s in shards),
+            "by_source": dict(sorted(by_source.items())),
+            "by_language": dict(sorted(by_language.items())),
+        },
+        "shards": [{k: s[k] for k in ("path", "rows", "tokens", "bytes", "sha256")} for s in shards],
+        "contamination": {
+            "hits": len(hits),
+            "documents": len({h["doc_id"] for h in hits}),
+            "by_benchmark": dict(sorted(hits_by_benchmark.items())),
+        },
+    }
+
+
+def write_manifest(out_dir: str, manifest: dict) -> None:
+    data = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    storage.write_bytes_atomic(storage.join(out_dir, "manifest.json"), data.encode("utf-8"))

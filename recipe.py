@@ -1,0 +1,271 @@
+"""The typed recipe: one object, loaded from YAML, that configures a whole run.
+
+Validation is pydantic's (``extra="forbid"``), so an unknown key, a wrong type or a missing field is
+reported with its dotted location and the recipe file. Paths are resolved once, at load time:
+relative to the recipe file, with two placeholders that let a recipe point at data every install has:
+
+* ``{cache}``      the user cache folder (``$MATHCORPUS_CACHE`` or ``~/.cache/mathcorpus``);
+* ``{cwd}``        the current working folder (where the command runs);
+* ``{pkg:NAME}``   the folder of the installed Python package NAME (e.g. ``{pkg:numpy}``, ``{pkg:email}``).
+
+Remote URLs (``gs://``, ``s3://``, ...) are left untouched.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+
+class RecipeError(ValueError):
+    """A recipe problem the user can fix; the message names the file and the key."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+DocKind = Literal["code", "paper", "web", "text"]
+
+
+class SourceSpec(_Model):
+    kind: Literal["files", "jsonl"]
+    path: str  # a folder (files) or a file / glob pattern (jsonl, .jsonl.zst, .jsonl.gz)
+    name: str | None = None  # defaults to "<kind><index>"
+    include: list[str] = Field(default_factory=list)  # glob patterns on the relative path (files)
+    exclude: list[str] = Field(default_factory=list)
+    text_field: str = "text"
+    id_field: str | None = None
+    language: str | None = None  # override detection for every document of this source
+    doc_kind: DocKind | None = None  # override code/paper/web/text
+    max_file_bytes: int = 1 << 20 << 4  # 16 MiB: larger files are rejected unread ("too_large")
+
+
+class LanguageFilterSpec(_Model):
+    languages: list[str] | None = None  # keep only these languages (None keeps every language)
+    max_parse_error_ratio: float = 0.02  # share of tree-sitter nodes that are ERROR/MISSING
+
+
+class QualityFilterSpec(_Model):
+    min_chars: int = 1
+    max_chars: int = 1 << 20
+    max_line_length: int = 1000  # longer lines mean minified or generated text
+    max_digit_fraction: float = 0.5  # digits / non-whitespace chars (AlgebraicStack's numeric density)
+
+
+class ClassifierBootstrapSpec(_Model):
+    """Train the classifier from files when the model file is missing (demo: no labels needed)."""
+
+    math: list[str]  # glob patterns of math documents (label 1)
+    other: list[str]  # glob patterns of non-math documents (label 0)
+    epoch: int = 25
+    lr: float = 0.5
+    word_ngrams: int = 2
+
+
+class ClassifierSpec(_Model):
+    model: str
+    threshold: float = 0.5
+    thresholds: dict[DocKind, float] = Field(default_factory=dict)  # per document kind
+    train_if_missing: ClassifierBootstrapSpec | None = None
+
+
+class FiltersSpec(_Model):
+    language: LanguageFilterSpec | None = None
+    quality: QualityFilterSpec | None = None
+    math_classifier: ClassifierSpec | None = None
+
+
+class MinHashSpec(_Model):
+    num_perm: int = 128
+    bands: int | None = None  # None: chosen from `threshold` (datasketch's optimal split)
+    ngram: int = 5  # word shingles
+    threshold: float = 0.8  # target Jaccard similarity
+
+    @model_validator(mode="after")
+    def _bands_divide(self) -> "MinHashSpec":
+        if self.bands is not None and (self.bands < 1 or self.num_perm % self.bands):
+            raise ValueError(f"bands ({self.bands}) must divide num_perm ({self.num_perm})")
+        return self
+
+
+class DedupSpec(_Model):
+    exact: bool = True
+    minhash: MinHashSpec | None = None
+
+
+class BenchmarkSpec(_Model):
+    path: str
+    name: str | None = None  # defaults to the file stem
+    fields: list[str] | None = None  # fields whose text is indexed (default: "text")
+
+
+class DecontaminateSpec(_Model):
+    benchmarks: list[BenchmarkSpec]
+    ngram: int = 13
+    mode: Literal["drop", "report"] = "drop"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_paths(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("benchmarks"), list):
+            data = {**data, "benchmarks": [{"path": b} if isinstance(b, str) else b
+                                           for b in data["benchmarks"]]}
+        return data
+
+
+class TokenizerTrainSpec(_Model):
+    """Train a BPE tokenizer from files when the tokenizer file is missing."""
+
+    inputs: list[str]
+    vocab_size: int = 8192
+
+
+class TokenizeSpec(_Model):
+    tokenizer: str  # a Hugging Face tokenizer.json
+    seq_len: int = Field(2048, gt=0)
+    shard_tokens: int = Field(50_000_000, gt=0)  # rounded down to a multiple of seq_len
+    eos_token: str | None = None  # default: the tokenizer's </s>, <|endoftext|> or [EOS]
+    final_row: Literal["pad", "drop"] = "pad"  # what to do with the last, partial row
+    batch_size: int = 256
+    train_if_missing: TokenizerTrainSpec | None = None
+
+
+class Recipe(_Model):
+    name: str
+    sources: list[SourceSpec] = Field(min_length=1)
+    filters: FiltersSpec = FiltersSpec()
+    dedup: DedupSpec | None = None
+    decontaminate: DecontaminateSpec | None = None
+    tokenize: TokenizeSpec | None = None
+    output: str = "out"
+    document_files: int = Field(4, gt=0)  # Parquet files per output table
+    base_dir: str = "."  # folder relative paths were resolved against (set by load_recipe)
+
+    @model_validator(mode="after")
+    def _unique_source_names(self) -> "Recipe":
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique, repeated: {dupes}")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"base_dir"})
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{(cache|cwd|pkg:[A-Za-z0-9_.]+)\}")
+
+
+def cache_dir() -> str:
+    return os.environ.get("MATHCORPUS_CACHE") or os.path.join(Path.home(), ".cache", "mathcorpus")
+
+
+def _package_dir(name: str) -> str:
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        raise RecipeError(f"{{pkg:{name}}}: no installed Python package named {name!r}")
+    if spec.submodule_search_locations:
+        return list(spec.submodule_search_locations)[0]
+    return os.path.dirname(spec.origin or "")
+
+
+def is_remote(path: str) -> bool:
+    return "://" in path
+
+
+def resolve_path(path: str, base_dir: str) -> str:
+    """Expand placeholders and make `path` absolute relative to `base_dir` (remote URLs untouched)."""
+
+    def expand(m: re.Match[str]) -> str:
+        key = m.group(1)
+        if key == "cache":
+            return cache_dir()
+        return os.getcwd() if key == "cwd" else _package_dir(key[4:])
+
+    path = os.path.expanduser(_PLACEHOLDER.sub(expand, path))
+    if is_remote(path) or os.path.isabs(path):
+        return path
+    return os.path.normpath(os.path.join(base_dir, path))
+
+
+def _resolve_all(data: dict[str, Any], base_dir: str) -> dict[str, Any]:
+    """Resolve every path-valued key of a raw recipe dict (before validation)."""
+    r = lambda p: resolve_path(p, base_dir) if isinstance(p, str) else p  # noqa: E731
+    data = dict(data)
+    if isinstance(data.get("sources"), list):
+        srcs = []
+        for i, s in enumerate(data["sources"]):
+            if isinstance(s, dict):
+                s = {**s, "path": r(s.get("path"))}
+                s.setdefault("name", f"{s.get('kind', 'source')}{i}")
+            srcs.append(s)
+        data["sources"] = srcs
+    filters = data.get("filters")
+    if isinstance(filters, dict) and isinstance(filters.get("math_classifier"), dict):
+        clf = dict(filters["math_classifier"])
+        clf["model"] = r(clf.get("model"))
+        boot = clf.get("train_if_missing")
+        if isinstance(boot, dict):
+            clf["train_if_missing"] = {**boot, **{k: [r(p) for p in boot.get(k) or []]
+                                                  for k in ("math", "other")}}
+        data["filters"] = {**filters, "math_classifier": clf}
+    dec = data.get("decontaminate")
+    if isinstance(dec, dict) and isinstance(dec.get("benchmarks"), list):
+        data["decontaminate"] = {**dec, "benchmarks": [
+            r(b) if isinstance(b, str) else ({**b, "path": r(b.get("path"))} if isinstance(b, dict) else b)
+            for b in dec["benchmarks"]]}
+    tok = data.get("tokenize")
+    if isinstance(tok, dict):
+        tok = {**tok, "tokenizer": r(tok.get("tokenizer"))}
+        tr = tok.get("train_if_missing")
+        if isinstance(tr, dict):
+            tok["train_if_missing"] = {**tr, "inputs": [r(p) for p in tr.get("inputs") or []]}
+        data["tokenize"] = tok
+    if isinstance(data.get("output"), str):
+        data["output"] = r(data["output"])
+    return data
+
+
+def _format_validation_error(err: ValidationError, where: str) -> str:
+    lines = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
+        lines.append(f"{where}: {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def recipe_from_dict(data: Any, base_dir: str = ".", where: str = "<recipe>") -> Recipe:
+    if not isinstance(data, dict):
+        raise RecipeError(f"{where}: a recipe must be a mapping, got {type(data).__name__}")
+    base_dir = os.path.abspath(base_dir)
+    try:
+        return Recipe.model_validate({**_resolve_all(data, base_dir), "base_dir": base_dir})
+    except ValidationError as err:
+        raise RecipeError(_format_validation_error(err, where)) from None
+
+
+def load_recipe(path: str | os.PathLike[str]) -> Recipe:
+    """Load and validate a YAML recipe; relative paths are relative to the recipe's folder."""
+    path = Path(path)
+    if not path.is_file():
+        raise RecipeError(f"recipe file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # safe_load: no code from data
+    except yaml.YAMLError as err:
+        raise RecipeError(f"{path}: not valid YAML: {err}") from None
+    return recipe_from_dict(data, base_dir=str(path.parent), where=str(path))
+
+
+def bundled_recipe(name: str = "demo") -> Path:
+    """Path of a recipe shipped inside the package (mathcorpus/manifests/NAME.yaml)."""
+    return Path(__file__).resolve().parent / "manifests" / f"{name}.yaml"

@@ -1,0 +1,70 @@
+"""Sources turn a recipe's `sources:` entries into a PCollection of Documents.
+
+Each source kind is a module with a pure reader (tested without Beam); ``ReadSource`` is the one
+PTransform over them. Its main output is Documents; its ``rejected`` output holds what could not be
+read, with a reason, so every input is accounted for from the first stage on.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import apache_beam as beam
+
+from mathcorpus import storage
+from mathcorpus.document import Rejection, Verdict
+from mathcorpus.recipe import RecipeError, SourceSpec
+from mathcorpus.sources.files import list_files, read_file
+from mathcorpus.sources.jsonl import read_jsonl
+
+REJECTED = "rejected"
+
+
+def read_units(spec: SourceSpec) -> list:
+    """The independent read units of a source (files), listed when the pipeline is built."""
+    if spec.kind == "files":
+        if not storage.is_remote(spec.path) and not os.path.isdir(spec.path):
+            raise RecipeError(f"source {spec.name!r}: folder not found: {spec.path}")
+        return [(path, rel) for path, rel in list_files(spec)]
+    if spec.kind == "jsonl":
+        paths = storage.expand_patterns([spec.path])
+        if not paths:
+            raise RecipeError(f"source {spec.name!r}: no file matches {spec.path}")
+        return paths
+    raise RecipeError(f"source {spec.name!r}: unknown kind {spec.kind!r}")
+
+
+def read_unit(unit, spec: SourceSpec) -> Iterator[Verdict]:
+    if spec.kind == "files":
+        path, rel = unit
+        yield read_file(path, rel, spec)
+    else:
+        yield from read_jsonl(unit, spec)
+
+
+class _ReadUnitDoFn(beam.DoFn):
+    def __init__(self, spec: SourceSpec):
+        self._spec = spec
+
+    def process(self, unit):
+        for verdict in read_unit(unit, self._spec):
+            if isinstance(verdict, Rejection):
+                yield beam.pvalue.TaggedOutput(REJECTED, verdict)
+            else:
+                yield verdict
+
+
+class ReadSource(beam.PTransform):
+    """Read one recipe source: outputs ``documents`` (main) and ``rejected``."""
+
+    def __init__(self, spec: SourceSpec):
+        super().__init__(label=f"Read[{spec.name}]")
+        self._spec = spec
+
+    def expand(self, pbegin):
+        units = read_units(self._spec)
+        return (pbegin
+                | "Units" >> beam.Create(units, reshuffle=False)
+                | "Spread" >> beam.Reshuffle()
+                | "Read" >> beam.ParDo(_ReadUnitDoFn(self._spec)).with_outputs(REJECTED, main="documents"))

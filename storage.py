@@ -1,0 +1,119 @@
+"""All reading and writing goes through Apache Beam's ``FileSystems``.
+
+That makes local paths, ``gs://``, ``s3://`` and HDFS behave the same for every stage. Writes are
+atomic: data goes to a temporary name next to the target and is renamed into place, so a crash never
+leaves a file that looks complete.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import hashlib
+import io
+import os
+import uuid
+from typing import Iterator
+
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+
+
+def is_remote(path: str) -> bool:
+    return "://" in path
+
+
+def join(base: str, *parts: str) -> str:
+    return FileSystems.join(base, *parts)
+
+
+def exists(path: str) -> bool:
+    return FileSystems.exists(path)
+
+
+def read_bytes(path: str) -> bytes:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
+        return fh.read()
+
+
+def open_read(path: str) -> io.RawIOBase:
+    """A binary stream of the raw bytes (no transparent decompression: callers choose)."""
+    return FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+
+
+def mkdirs(path: str) -> None:
+    if not is_remote(path):  # object stores have no folders
+        os.makedirs(path, exist_ok=True)
+
+
+def write_bytes_atomic(path: str, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file renamed into place."""
+    parent = os.path.dirname(path) if not is_remote(path) else None
+    if parent:
+        os.makedirs(parent, exist_ok=True)
+    tmp = f"{path}.tmp-{uuid.uuid4().hex[:12]}"
+    with FileSystems.create(tmp, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
+        fh.write(data)
+    if FileSystems.exists(path):
+        FileSystems.delete([path])
+    FileSystems.rename([tmp], [path])
+
+
+def sha256_of(path: str, chunk: int = 1 << 22) -> tuple[str, int]:
+    """(sha256 hex digest, size in bytes) of a file, read in chunks."""
+    digest, size = hashlib.sha256(), 0
+    with open_read(path) as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def delete_tree(path: str) -> None:
+    if exists(path):
+        FileSystems.delete([path])
+
+
+def expand_patterns(patterns: list[str]) -> list[str]:
+    """Sorted, de-duplicated files matching glob patterns (``**`` crosses folders)."""
+    found: set[str] = set()
+    for pattern in patterns:
+        if is_remote(pattern):
+            for result in FileSystems.match([pattern]):
+                found.update(m.path for m in result.metadata_list)
+        elif os.path.isdir(pattern):
+            found.update(p for p, _ in walk_tree(pattern))
+        else:
+            found.update(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+    return sorted(found)
+
+
+def walk_tree(root: str, include: list[str] | None = None,
+              exclude: list[str] | None = None) -> Iterator[tuple[str, str]]:
+    """Yield (path, path relative to root) for files under `root`, in sorted order.
+
+    Symlinked folders are never descended into (no loops, no escaping the tree); symlinked files are
+    yielded so that the reader can reject them with a reason. `include`/`exclude` are glob patterns
+    matched against the relative path and against the file name.
+    """
+
+    def wanted(rel: str) -> bool:
+        name = rel.rsplit("/", 1)[-1]
+        hit = lambda pats: any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in pats)  # noqa: E731
+        return (not include or hit(include)) and not (exclude and hit(exclude))
+
+    if is_remote(root):
+        prefix = root.rstrip("/") + "/"
+        paths = sorted(m.path for r in FileSystems.match([prefix + "**"]) for m in r.metadata_list)
+        for path in paths:
+            rel = path[len(prefix):]
+            if wanted(rel):
+                yield path, rel
+        return
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            rel = os.path.relpath(path, root).replace(os.sep, "/")
+            if wanted(rel):
+                yield path, rel
