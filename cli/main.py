@@ -62,6 +62,9 @@ def run(ctx: typer.Context,
     from mathcorpus.pipeline.build import OutputExists, run_recipe
     from mathcorpus.recipe import RecipeError, bundled_recipe, load_recipe
 
+    beam_args = list(ctx.args)
+    if recipe is not None and str(recipe).startswith("-"):  # `mathcorpus run -- --beam_option=...`
+        beam_args, recipe = [str(recipe)] + beam_args, None
     try:
         parsed = load_recipe(recipe or bundled_recipe("demo"))
     except RecipeError as err:
@@ -73,7 +76,7 @@ def run(ctx: typer.Context,
         task = progress.add_task(f"{parsed.name}: starting", total=None)
         status = lambda msg: progress.update(task, description=f"{parsed.name}: {msg}")  # noqa: E731
         try:
-            manifest = run_recipe(parsed, out, beam_args=ctx.args, force=force, status=status)
+            manifest = run_recipe(parsed, out, beam_args=beam_args, force=force, status=status)
         except OutputExists as err:
             progress.stop()
             err_console.print(f"[yellow]{err}[/]; showing that run.")

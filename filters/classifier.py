@@ -100,12 +100,28 @@ def read_labeled_jsonl(path: str) -> list[tuple[str, int]]:
     return examples
 
 
+def chunk_text(text: str, max_chars: int = 4000) -> list[str]:
+    """Consecutive pieces of about `max_chars`, cut at line ends: long files give many examples."""
+    chunks, current, size = [], [], 0
+    for line in text.splitlines(keepends=True):
+        if size + len(line) > max_chars and current:
+            chunks.append("".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line)
+    if current:
+        chunks.append("".join(current))
+    return chunks
+
+
 def examples_from_files(math_patterns: list[str], other_patterns: list[str]) -> list[tuple[str, int]]:
-    """Bootstrap labels from where files come from: every file matched by `math_patterns` is math."""
+    """Bootstrap labels from where files come from: every chunk of a file matched by `math_patterns`
+    is math, every chunk of one matched by `other_patterns` is not."""
     examples = []
     for patterns, label in ((math_patterns, 1), (other_patterns, 0)):
         for path in storage.expand_patterns(patterns):
-            examples.append((storage.read_bytes(path).decode("utf-8", "replace"), label))
+            text = storage.read_bytes(path).decode("utf-8", "replace")
+            examples.extend((chunk, label) for chunk in chunk_text(text))
     return examples
 
 
