@@ -24,11 +24,54 @@ _FIELD_ALIASES = {"language": ("lang", "language"), "path": ("path", "max_stars_
                   "url": ("url",)}
 
 
+class TruncatedStream(ValueError):
+    pass
+
+
+class _ZstdReader(io.RawIOBase):
+    """Streaming zstd decompression that notices truncation (zstandard's stream_reader just ends).
+
+    Concatenated frames are read one after the other; input that ends inside a frame raises.
+    """
+
+    def __init__(self, raw, chunk: int = 1 << 20):
+        self._raw, self._chunk = raw, chunk
+        self._dobj = zstandard.ZstdDecompressor().decompressobj()
+        self._buffer = b""
+        self._in_frame = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, out) -> int:
+        while not self._buffer:
+            data = self._raw.read(self._chunk)
+            if not data:
+                if self._in_frame:
+                    raise TruncatedStream("zstd stream ends inside a frame (truncated file)")
+                return 0
+            while data:
+                self._in_frame = True
+                self._buffer += self._dobj.decompress(data)
+                if not self._dobj.eof:
+                    break
+                data, self._in_frame = self._dobj.unused_data, False
+                self._dobj = zstandard.ZstdDecompressor().decompressobj()
+        n = min(len(out), len(self._buffer))
+        out[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 def open_text_lines(path: str) -> IO[str]:
     """A text stream over a JSONL file, decompressing by extension."""
     raw = storage.open_read(path)
     if path.endswith(".zst") or path.endswith(".zstd"):
-        raw = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        raw = _ZstdReader(raw)
     elif path.endswith(".gz"):
         raw = gzip.GzipFile(fileobj=raw)
     return io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", errors="strict", newline="\n")

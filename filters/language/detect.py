@@ -18,7 +18,7 @@ LANGUAGE_BY_EXTENSION = {
     ".html": "html", ".htm": "html",
 }
 
-_SHEBANG = re.compile(r"^#!\s*\S*?(?:/env\s+)?(?:\S*/)?(python|julia|Rscript|octave|sage)\b")
+_SHEBANG = re.compile(r"^#!\s*(?:\S*/env\s+)?(?:\S*/)?(python|julia|Rscript|octave|sage)")
 _SHEBANG_LANGUAGE = {"python": "python", "julia": "julia", "Rscript": "r", "octave": "matlab",
                      "sage": "python"}
 

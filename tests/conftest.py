@@ -1,0 +1,30 @@
+"""Shared fixtures. Real third-party data lives in ../shared/data (never copied into the repo);
+tests that need it skip with a reason when it is absent."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("MATHCORPUS_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is absent (set MATHCORPUS_SHARED_DATA)")
+    return SHARED_DATA
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """Each test session trains demo assets into its own cache, never the user's."""
+    monkeypatch.setenv("MATHCORPUS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))

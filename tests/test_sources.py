@@ -1,0 +1,90 @@
+import gzip
+import json
+import os
+
+import zstandard
+
+from mathcorpus.document import Document, Rejection
+from mathcorpus.recipe import SourceSpec
+from mathcorpus.sources import read_units
+from mathcorpus.sources.files import read_file
+from mathcorpus.sources.jsonl import read_jsonl
+
+from conftest import read_jsonl as load_rows
+
+
+def files_spec(path, **kw):
+    return SourceSpec(kind="files", path=str(path), name="t", **kw)
+
+
+def test_tree_reading_accounts_for_every_file(tmp_path):
+    (tmp_path / "a.py").write_text("import numpy as np\n")
+    (tmp_path / "b.bin").write_bytes(b"\x00\x01binary")
+    (tmp_path / "c.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "d.tex").write_text("\\section{A}")
+    os.symlink(tmp_path, tmp_path / "sub" / "loop")  # a symlink loop must not hang the walk
+    spec = files_spec(tmp_path)
+    verdicts = {rel: read_file(p, rel, spec) for p, rel in read_units(spec)}
+    assert set(verdicts) == {"a.py", "b.bin", "c.txt", "sub/d.tex", "sub/loop"}
+    assert isinstance(verdicts["a.py"], Document) and verdicts["a.py"].kind == "code"
+    assert verdicts["sub/d.tex"].kind == "paper" and verdicts["sub/d.tex"].id == "t/sub/d.tex"
+    reasons = {rel: v.reason for rel, v in verdicts.items() if isinstance(v, Rejection)}
+    assert reasons == {"b.bin": "binary", "c.txt": "invalid_utf8", "sub/loop": "symlink_not_followed"}
+
+
+def test_oversized_files_are_rejected_unread(tmp_path):
+    (tmp_path / "big.py").write_text("x = 1\n" * 1000)
+    spec = files_spec(tmp_path, max_file_bytes=100)
+    [(path, rel)] = read_units(spec)
+    assert read_file(path, rel, spec).reason == "too_large"
+
+
+def test_include_exclude_patterns(tmp_path):
+    for rel in ["a.py", "tests/test_a.py", "b.md"]:
+        (tmp_path / rel).parent.mkdir(exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    units = read_units(files_spec(tmp_path, include=["*.py"], exclude=["tests/*"]))
+    assert [rel for _, rel in units] == ["a.py"]
+
+
+def _rows():
+    return [{"id": 1, "text": "alpha", "lang": "python", "repo": "r/x", "license": "MIT"},
+            {"id": 2, "text": "beta"}]
+
+
+def test_jsonl_plain_zst_gz_read_the_same(tmp_path):
+    lines = "".join(json.dumps(r) + "\n" for r in _rows()).encode()
+    (tmp_path / "a.jsonl").write_bytes(lines)
+    (tmp_path / "a.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(lines))
+    (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(lines))
+    spec = SourceSpec(kind="jsonl", path=str(tmp_path / "*"), name="j", id_field="id")
+    results = [list(read_jsonl(p, spec)) for p in read_units(spec)]
+    assert len(results) == 3
+    for docs in results:
+        assert [d.id for d in docs] == ["j/1", "j/2"]
+        assert docs[0].language == "python" and docs[0].repo == "r/x" and docs[0].license == "MIT"
+
+
+def test_jsonl_bad_lines_and_truncated_archive_are_counted(tmp_path):
+    good = "".join(json.dumps({"text": f"doc {i}"}) + "\n" for i in range(200)).encode()
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(b'{"text": "ok"}\n{not json\n{"body": "no text"}\n[1, 2]\n')
+    spec = SourceSpec(kind="jsonl", path=str(path), name="j")
+    reasons = [getattr(v, "reason", "kept") for v in read_jsonl(str(path), spec)]
+    assert reasons == ["kept", "malformed_json", "missing_text_field", "malformed_json"]
+    for name, data in [("cut.jsonl.zst", zstandard.ZstdCompressor().compress(good)[:-20]),
+                       ("cut.jsonl.gz", gzip.compress(good)[:-20])]:
+        truncated = tmp_path / name
+        truncated.write_bytes(data)
+        verdicts = list(read_jsonl(str(truncated), SourceSpec(kind="jsonl", path=str(truncated), name="j")))
+        assert isinstance(verdicts[-1], Rejection) and verdicts[-1].reason == "corrupt_file", name
+        assert all(isinstance(v, Document) for v in verdicts[:-1])
+
+
+def test_stack_style_rows_from_real_data(shared_data):
+    path = shared_data / "code" / "lean4.jsonl"
+    spec = SourceSpec(kind="jsonl", path=str(path), name="lean", text_field="content")
+    docs = list(read_jsonl(str(path), spec))
+    assert len(docs) == len(load_rows(path))
+    assert all(isinstance(d, Document) and d.language == "lean4" and d.repo and d.path for d in docs)
