@@ -24,7 +24,9 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path_factory, monkeypatch):
-    """Each test session trains demo assets into its own cache, never the user's."""
-    monkeypatch.setenv("MATHCORPUS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """The test session trains demo assets into its own cache, never the user's."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MATHCORPUS_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+        yield

@@ -1,0 +1,115 @@
+"""The `mathcorpus` command as users run it: the no-argument demo, stats, sample, verify, training."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mathcorpus.cli.main import app
+
+runner = CliRunner()
+
+
+def mathcorpus(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "mathcorpus.cli.main", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory):
+    """`mathcorpus run` with no arguments: the bundled demo, on data every install has."""
+    cwd = tmp_path_factory.mktemp("demo")
+    result = mathcorpus("run", cwd=cwd)
+    assert result.returncode == 0, result.stderr[-3000:]
+    for label in ("documents read", "kept", "dropped: low_math_score", "dropped: contaminated",
+                  "dropped: exact_duplicate", "dropped: near_duplicate", "tokens (in shards)", "shards written"):
+        assert label in result.stdout
+    return cwd / "mathcorpus-demo"
+
+
+def test_demo_writes_every_output(demo_out):
+    manifest = json.loads((demo_out / "manifest.json").read_text())
+    assert manifest["counts"]["kept"] > 100 and manifest["tokens"]["total"] > 100_000
+    assert {"numpy", "scipy", "stdlib", "notes", "web"} <= set(manifest["counts"]["by_source"])
+    for part in ("documents", "rejected", "shards"):
+        assert list((demo_out / part).iterdir())
+    assert (demo_out / "reports" / "contamination.jsonl").read_text().strip()
+    # the non-math stdlib code is mostly dropped by the classifier, the math code mostly kept
+    by = manifest["counts"]["by_source"]
+    assert by["stdlib"]["dropped"].get("low_math_score", 0) > 0.8 * by["stdlib"]["input"]
+    assert by["scipy"]["kept"] > 0.8 * by["scipy"]["input"]
+
+
+def test_second_run_does_not_redo_a_finished_output(demo_out):
+    result = mathcorpus("run", cwd=demo_out.parent)
+    assert result.returncode == 0 and "already holds a finished run" in result.stderr
+
+
+def test_stats_matches_shards(demo_out):
+    manifest = json.loads((demo_out / "manifest.json").read_text())
+    result = runner.invoke(app, ["stats", str(demo_out)])
+    assert result.exit_code == 0, result.output
+    assert f"{manifest['tokens']['total']:,} tokens in {len(manifest['shards'])} shards" in result.output
+    assert "scipy" in result.output and "python" in result.output
+
+
+def test_sample_decodes_rows(demo_out):
+    result = runner.invoke(app, ["sample", str(demo_out), "-n", "2", "--chars", "300"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("shards/shard-") == 2
+
+
+def test_verify_catches_flipped_byte_and_missing_shard(demo_out, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(demo_out, copy)
+    assert runner.invoke(app, ["verify", str(copy)]).exit_code == 0
+    shard = sorted((copy / "shards").glob("*.arrow"))[0]
+    data = bytearray(shard.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    result = runner.invoke(app, ["verify", str(copy)])
+    assert result.exit_code == 1 and "mismatch" in result.output
+    shard.unlink()
+    result = runner.invoke(app, ["verify", str(copy)])
+    assert result.exit_code == 1 and "missing" in result.output
+
+
+def test_bad_recipe_is_one_clear_line(tmp_path):
+    (tmp_path / "r.yaml").write_text("name: x\nsources: [{kind: files, path: nowhere, colour: red}]\n")
+    result = mathcorpus("run", str(tmp_path / "r.yaml"), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "sources.0.colour: unknown key" in result.stderr and "Traceback" not in result.stderr
+    (tmp_path / "r.yaml").write_text("name: x\nsources: [{kind: files, path: nowhere}]\n")
+    result = mathcorpus("run", str(tmp_path / "r.yaml"), cwd=tmp_path)
+    assert result.returncode == 2 and "folder not found" in result.stderr
+
+
+def test_train_classifier_and_tokenizer_commands(tmp_path):
+    import numpy
+
+    rows = []
+    for folder, label in ((Path(numpy.__file__).parent / "linalg", 1), (Path(os.__file__).parent / "email", 0)):
+        rows += [{"text": p.read_text(errors="replace"), "label": label} for p in sorted(folder.glob("*.py"))]
+    labeled = tmp_path / "labeled.jsonl"
+    labeled.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = runner.invoke(app, ["train-classifier", str(labeled), "-o", str(tmp_path / "m.bin")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "m.bin").stat().st_size > 0
+    result = runner.invoke(app, ["train-tokenizer", str(Path(numpy.__file__).parent / "linalg"),
+                                 "-o", str(tmp_path / "tok.json"), "--vocab-size", "500"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "tok.json").read_text())["model"]["type"] == "BPE"
+
+
+def test_help_explains_each_command():
+    result = runner.invoke(app, ["--help"])
+    for verb in ("run", "stats", "sample", "verify", "train-classifier", "train-tokenizer"):
+        assert verb in result.output

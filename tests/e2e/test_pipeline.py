@@ -1,0 +1,153 @@
+"""Whole recipes through Beam's DirectRunner: outputs, accounting, determinism, multi-processing."""
+
+from __future__ import annotations
+
+import glob
+import json
+import random
+import textwrap
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+import zstandard
+
+from mathcorpus.pipeline.build import OutputExists, run_recipe
+from mathcorpus.pipeline.tokenize.shards import read_shard
+from mathcorpus.recipe import load_recipe
+
+MATH_MD = """# Notes on the {topic}
+
+Let $f(x) = \\sum_{{k=0}}^{{n}} a_k x^k$ be a polynomial of degree $n$ with real coefficients. The
+fundamental theorem of algebra says that $f$ has exactly $n$ complex roots counted with
+multiplicity, and the non-real ones come in conjugate pairs. By the rational root theorem every
+rational root $p/q$ in lowest terms has $p \\mid a_0$ and $q \\mid a_n$. The derivative
+$f'(x) = \\sum_{{k=1}}^{{n}} k a_k x^{{k-1}}$ vanishes at every multiple root of $f$. {extra}
+"""
+
+BENCH_QUESTION = ("Tom has 12 marbles and gives a third of them to his sister and then buys 7 more "
+                  "at the shop on the corner of the street. How many marbles does Tom have now?")
+
+
+VOCAB = ("theorem lemma proof integral derivative matrix vector eigenvalue polynomial root prime "
+         "group ring field limit series sum product bound estimate inequality function space norm "
+         "basis kernel image map sequence converges diverges continuous compact open closed set").split()
+
+
+def prose(seed: int, words: int = 160) -> str:
+    rng = random.Random(seed)
+    return textwrap.fill(" ".join(rng.choice(VOCAB) for _ in range(words)) + ".", width=90)
+
+
+def make_corpus(root: Path) -> Path:
+    tree = root / "tree"
+    (tree / "pkg").mkdir(parents=True)
+    (tree / "pkg" / "solver.py").write_text(
+        "import numpy as np\n\n\ndef solve(a, b):\n    \"\"\"Solve the linear system a x = b.\"\"\"\n"
+        "    return np.linalg.solve(a, b)\n\n\ndef eig(a):\n    \"\"\"Eigenvalues of a symmetric matrix.\"\"\"\n"
+        "    return np.linalg.eigvalsh(a)\n" * 3)
+    (tree / "pkg" / "copy_of_solver.py").write_text((tree / "pkg" / "solver.py").read_text())
+    (tree / "pkg" / "broken.py").write_text("def broken(:\n    return ((\n" * 20)
+    (tree / "pkg" / "blob.bin").write_bytes(b"\x00\x01\x02" * 100)
+    (tree / "notes").mkdir()
+    for i, topic in enumerate(["roots", "derivatives", "factoring"]):
+        (tree / "notes" / f"{topic}.md").write_text(MATH_MD.format(topic=topic, extra=prose(i, 400)))
+    near = (tree / "notes" / "roots.md").read_text().replace("fundamental theorem", "main theorem")
+    (tree / "notes" / "roots_v2.md").write_text(near)  # a near copy: 2 words changed
+    (tree / "notes" / "homework.md").write_text(prose(10) + " " + BENCH_QUESTION)
+    rows = [{"id": f"r{i}", "text": prose(100 + i, 200 + 10 * i)} for i in range(5)]
+    lines = "".join(json.dumps(r) + "\n" for r in rows) + "{broken json\n"
+    (root / "web.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(lines.encode()))
+    (root / "bench.jsonl").write_text(json.dumps({"id": "q1", "text": BENCH_QUESTION}) + "\n")
+    recipe = {
+        "name": "e2e",
+        "sources": [{"name": "tree", "kind": "files", "path": "tree"},
+                    {"name": "web", "kind": "jsonl", "path": "web.jsonl.zst", "id_field": "id"}],
+        "filters": {"language": {"max_parse_error_ratio": 0.05},
+                    "quality": {"min_chars": 50}},
+        "dedup": {"exact": True, "minhash": {"num_perm": 64, "bands": 16, "ngram": 5}},
+        "decontaminate": {"benchmarks": ["bench.jsonl"], "ngram": 13},
+        "tokenize": {"tokenizer": "tok.json", "seq_len": 64, "shard_tokens": 512,
+                     "train_if_missing": {"inputs": ["tree/notes/*.md"], "vocab_size": 400}},
+        "output": "out",
+        "document_files": 2,
+    }
+    path = root / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path
+
+
+def output_bytes(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("e2e")
+    recipe = load_recipe(make_corpus(root))
+    manifest = run_recipe(recipe, str(root / "out"))
+    return root, recipe, manifest
+
+
+def test_outputs_and_accounting(corpus):
+    root, recipe, manifest = corpus
+    out = root / "out"
+    counts = manifest["counts"]
+    assert counts["input"] == 9 + 6  # 9 files in the tree, 6 JSONL lines
+    assert counts["input"] == counts["kept"] + sum(counts["dropped"].values())
+    assert counts["dropped"] == {"binary": 1, "contaminated": 1, "exact_duplicate": 1,
+                                 "malformed_json": 1, "near_duplicate": 1, "parse_error": 1}
+    assert counts["kept"] == 9
+
+    docs = pq.read_table(sorted(glob.glob(str(out / "documents" / "*.parquet")))).to_pylist()
+    assert len(docs) == counts["kept"] and {"id", "text", "source", "language", "math_score"} <= set(docs[0])
+    rejected = pq.read_table(sorted(glob.glob(str(out / "rejected" / "*.parquet")))).to_pylist()
+    assert len(rejected) == sum(counts["dropped"].values())
+    dup = next(r for r in rejected if r["reason"] == "exact_duplicate")
+    assert dup["id"] == "tree/pkg/solver.py" and dup["duplicate_of"] == "tree/pkg/copy_of_solver.py"
+
+    [hit] = [json.loads(line) for line in (out / "reports" / "contamination.jsonl").read_text().splitlines()]
+    assert hit["doc_id"] == "tree/notes/homework.md" and hit["item"] == "q1"
+    assert hit["benchmark"] == f"{root.name}/bench" and hit["matching_ngrams"] >= 10
+    near = next(r for r in rejected if r["reason"] == "near_duplicate")
+    assert near["id"] == "tree/notes/roots_v2.md" and near["duplicate_of"] == "tree/notes/roots.md"
+    assert manifest["contamination"]["hits"] == 1
+
+    total = 0
+    for shard in manifest["shards"]:
+        table = read_shard(str(out / shard["path"]))
+        lengths = {len(r) for r in table.column("input_ids").to_pylist()}
+        assert lengths == {64} and table.num_rows == shard["rows"]
+        total += shard["tokens"]
+    assert len(manifest["shards"]) >= 2
+    assert all(s["tokens"] == 512 for s in manifest["shards"][:-1])
+    assert total == manifest["tokens"]["total"]
+    assert manifest["tokens"]["document_tokens"] + manifest["tokens"]["padding"] == total
+    assert set(manifest["tokens"]["by_source"]) == {"tree", "web"}
+
+
+def test_finished_output_is_not_overwritten(corpus):
+    root, recipe, _ = corpus
+    with pytest.raises(OutputExists):
+        run_recipe(recipe, str(root / "out"))
+
+
+def test_rerun_is_byte_identical_and_multiprocessing_matches(corpus):
+    root, recipe, manifest = corpus
+    again = run_recipe(recipe, str(root / "again"))
+    multi = run_recipe(recipe, str(root / "multi"),
+                       beam_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
+    assert again == manifest == multi
+    reference = output_bytes(root / "out")
+    assert output_bytes(root / "again") == reference
+    assert output_bytes(root / "multi") == reference
+
+
+def test_dedup_only_recipe_is_valid(tmp_path):
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in ["x y z", "x y z", "q"]))
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({"name": "d", "sources": [{"kind": "jsonl", "path": "a.jsonl"}],
+                                                     "dedup": {"exact": True}}))
+    manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
+    assert manifest["counts"]["kept"] == 2 and manifest["counts"]["dropped"] == {"exact_duplicate": 1}
+    assert manifest["shards"] == [] and manifest["tokenizer"] is None
