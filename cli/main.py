@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+import logging
 import random
 import sys
 import time
@@ -15,6 +15,9 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+# Beam logs an irrelevant "apitools not found" warning at import; users see our errors, not its noise.
+logging.basicConfig(level=logging.ERROR)
 
 app = typer.Typer(
     help="Build math pretraining corpora: sources -> filters -> dedup -> decontamination -> token shards.",
