@@ -7,11 +7,11 @@ leaves a file that looks complete.
 
 from __future__ import annotations
 
-import fnmatch
 import glob
 import hashlib
 import io
 import os
+import re
 import uuid
 from typing import Iterator
 
@@ -88,19 +88,39 @@ def expand_patterns(patterns: list[str]) -> list[str]:
     return sorted(found)
 
 
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Glob semantics on '/'-separated paths: `*` and `?` stay inside one folder, `**` crosses them."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        else:
+            c = pattern[i]
+            out.append("[^/]*" if c == "*" else "[^/]" if c == "?" else re.escape(c))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
 def walk_tree(root: str, include: list[str] | None = None,
               exclude: list[str] | None = None) -> Iterator[tuple[str, str]]:
     """Yield (path, path relative to root) for files under `root`, in sorted order.
 
     Symlinked folders are never descended into (no loops, no escaping the tree); symlinked files are
     yielded so that the reader can reject them with a reason. `include`/`exclude` are glob patterns
-    matched against the relative path and against the file name.
+    (see `glob_regex`) on the relative path; a pattern without '/' is matched against the file name.
     """
+    compiled = {p: glob_regex(p) for p in (include or []) + (exclude or [])}
+
+    def hit(patterns: list[str], rel: str) -> bool:
+        name = rel.rsplit("/", 1)[-1]
+        return any(compiled[p].match(rel if "/" in p else name) for p in patterns)
 
     def wanted(rel: str) -> bool:
-        name = rel.rsplit("/", 1)[-1]
-        hit = lambda pats: any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in pats)  # noqa: E731
-        return (not include or hit(include)) and not (exclude and hit(exclude))
+        return (not include or hit(include, rel)) and not (exclude and hit(exclude, rel))
 
     if is_remote(root):
         prefix = root.rstrip("/") + "/"

@@ -52,20 +52,39 @@ def train_classifier(examples: Iterable[tuple[str, int]], out_path: str, *, epoc
                     fh.write(f"{MATH_LABEL if label else OTHER_LABEL} {line}\n")
         if not counts[0] or not counts[1]:
             raise ClassifierError(f"training needs both labels; got {counts[1]} math and {counts[0]} other")
-        import fasttext
-
-        try:
-            model = fasttext.train_supervised(train_file, epoch=epoch, lr=lr, wordNgrams=word_ngrams,
-                                              dim=dim, bucket=bucket, thread=1, seed=seed,
-                                              verbose=0, minCount=1)
-        except RuntimeError as err:  # fastText diverges ("Encountered NaN") on tiny vocabularies
-            raise ClassifierError(f"fastText training failed ({err}); use more / longer examples "
-                                  f"or a lower learning rate (lr={lr})") from None
+        params = dict(epoch=epoch, lr=lr, wordNgrams=word_ngrams, dim=dim, bucket=bucket, thread=1,
+                      seed=seed, verbose=0, minCount=1)
         local = os.path.join(tmp, "model.bin")
-        model.save_model(local)
+        for _ in range(3):  # fastText can diverge ("Encountered NaN"): retry with a lower rate
+            error = _train_isolated(train_file, params, local)
+            if error is None:
+                break
+            params["lr"] /= 2
+        else:
+            raise ClassifierError(f"fastText training failed ({error}) down to lr={params['lr'] * 2}; "
+                                  f"use more / longer examples")
         with open(local, "rb") as fh:
             storage.write_bytes_atomic(out_path, fh.read())
-    return {"math": counts[1], "other": counts[0]}
+    return {"math": counts[1], "other": counts[0], "lr": params["lr"]}
+
+
+def _fasttext_train(train_file: str, params: dict, out_file: str) -> str | None:
+    import fasttext
+
+    try:
+        fasttext.train_supervised(train_file, **params).save_model(out_file)
+    except RuntimeError as err:
+        return str(err)
+    return None
+
+
+def _train_isolated(train_file: str, params: dict, out_file: str) -> str | None:
+    """Train in a freshly spawned process: fastText's training was seen to diverge to NaN only inside
+    long-lived processes that had loaded other native libraries; a clean process is reproducible."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_fasttext_train, (train_file, params, out_file))
 
 
 def load_model(path: str):

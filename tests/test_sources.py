@@ -40,12 +40,16 @@ def test_oversized_files_are_rejected_unread(tmp_path):
     assert read_file(path, rel, spec).reason == "too_large"
 
 
-def test_include_exclude_patterns(tmp_path):
-    for rel in ["a.py", "tests/test_a.py", "b.md"]:
-        (tmp_path / rel).parent.mkdir(exist_ok=True)
+def test_include_exclude_patterns_have_glob_semantics(tmp_path):
+    for rel in ["a.py", "tests/test_a.py", "b.md", "special/f.py", "special/tests/t.py", "x/y/z/deep.py"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
-    units = read_units(files_spec(tmp_path, include=["*.py"], exclude=["tests/*"]))
-    assert [rel for _, rel in units] == ["a.py"]
+    rels = lambda **kw: [rel for _, rel in read_units(files_spec(tmp_path, **kw))]  # noqa: E731
+    assert rels(include=["*.py"], exclude=["tests/*"]) == ["a.py", "special/f.py", "special/tests/t.py",
+                                                           "x/y/z/deep.py"]  # no '/': the file name
+    assert rels(include=["special/*.py"]) == ["special/f.py"]  # `*` stays inside one folder
+    assert rels(include=["special/**/*.py"]) == ["special/f.py", "special/tests/t.py"]
+    assert rels(include=["**/*.py"], exclude=["**/tests/**"]) == ["a.py", "special/f.py", "x/y/z/deep.py"]
 
 
 def _rows():
