@@ -97,7 +97,8 @@ def parse_row(line: str, lineno: int, path: str, spec: SourceSpec) -> Verdict:
     doc_id = f"{spec.name}/{raw_id}" if raw_id is not None else fallback_id
     fields = {name: next((str(row[a]) for a in aliases if row.get(a) is not None), None)
               for name, aliases in _FIELD_ALIASES.items()}
-    language = spec.language or fields.pop("language")
+    row_language = fields.pop("language")
+    language = spec.language or row_language
     kind = spec.doc_kind or ("web" if fields["url"] else "code" if language else "text")
     return Document(id=doc_id, text=text, source=spec.name, kind=kind, language=language, **fields)
 

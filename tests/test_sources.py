@@ -92,3 +92,11 @@ def test_stack_style_rows_from_real_data(shared_data):
     docs = list(read_jsonl(str(path), spec))
     assert len(docs) == len(load_rows(path))
     assert all(isinstance(d, Document) and d.language == "lean4" and d.repo and d.path for d in docs)
+
+
+def test_language_override_per_source(tmp_path):
+    path = tmp_path / "a.jsonl"
+    path.write_text(json.dumps({"text": "theorem foo : 1 = 1 := rfl", "lang": "Lean"}) + "\n")
+    spec = SourceSpec(kind="jsonl", path=str(path), name="j", language="lean4")
+    [doc] = read_jsonl(str(path), spec)
+    assert doc.language == "lean4"
