@@ -113,3 +113,14 @@ def test_help_explains_each_command():
     result = runner.invoke(app, ["--help"])
     for verb in ("run", "stats", "sample", "verify", "train-classifier", "train-tokenizer"):
         assert verb in result.output
+
+
+def test_reader_api_streams_the_demo_shards(demo_out):
+    import mathcorpus.shards
+
+    manifest = json.loads((demo_out / "manifest.json").read_text())
+    rows = mathcorpus.shards.open(str(demo_out), seed=0, rank=0, world_size=1)
+    assert len(rows) == sum(s["rows"] for s in manifest["shards"])
+    seq_len = manifest["tokenizer"]["seq_len"]
+    first = next(iter(rows))
+    assert len(first["input_ids"]) == seq_len and first["doc_ids"]

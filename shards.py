@@ -1,0 +1,103 @@
+"""Reading token shards for training: ``mathcorpus.shards.open(OUT)``.
+
+    import mathcorpus.shards
+    rows = mathcorpus.shards.open("out", seed=0, rank=rank, world_size=world)
+    for row in rows:                      # {"input_ids": np.ndarray, "doc_ids": [...]}
+        ...
+    state = rows.state_dict()             # save with the checkpoint
+    rows = mathcorpus.shards.open("out", seed=0, rank=rank, world_size=world, **state)  # resume
+
+Order: with a seed, a block shuffle: the shard order is permuted, then the rows inside each shard,
+both from ``numpy.random.default_rng(seed)``; so only one decompressed shard is in memory at a time.
+Without a seed, rows come in shard order. Data parallelism: rank r of w takes every w-th row of that
+order, starting at r; the order is cut to a multiple of w so every rank sees the same number of rows
+(``drop_uneven=False`` keeps the remainder). Resume: ``position`` rows of this rank are skipped
+(without decoding the shards they lie in).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from mathcorpus import storage
+
+
+def _read_table(path: str) -> pa.Table:
+    with storage.open_read(path) as fh:
+        return pa.ipc.open_file(pa.BufferReader(fh.read())).read_all()
+
+
+class ShardRows:
+    """An iterable over the rows of a run's shards (see the module docstring)."""
+
+    def __init__(self, out_dir: str, seed: int | None = None, rank: int = 0, world_size: int = 1,
+                 position: int = 0, drop_uneven: bool = True):
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is not in [0, {world_size})")
+        self.out_dir, self.seed, self.rank, self.world_size = out_dir, seed, rank, world_size
+        self.position = position
+        manifest = json.loads(storage.read_bytes(storage.join(out_dir, "manifest.json")))
+        self.shards = [(s["path"], s["rows"]) for s in manifest["shards"]]
+        self.manifest = manifest
+        self._order = self._global_order(drop_uneven)
+
+    def _global_order(self, drop_uneven: bool) -> list[tuple[int, np.ndarray]]:
+        """(shard index, row indices) blocks in reading order, before the rank split."""
+        rng = np.random.default_rng(self.seed) if self.seed is not None else None
+        shard_order = rng.permutation(len(self.shards)) if rng is not None else range(len(self.shards))
+        blocks = []
+        for s in shard_order:
+            rows = self.shards[s][1]
+            blocks.append((int(s), rng.permutation(rows) if rng is not None else np.arange(rows)))
+        total = sum(len(b) for _, b in blocks)
+        keep = total - total % self.world_size if drop_uneven else total
+        out, seen = [], 0
+        for s, rows in blocks:
+            rows = rows[:max(0, keep - seen)]
+            seen += len(rows)
+            if len(rows):
+                out.append((s, rows))
+        return out
+
+    def _my_rows(self) -> Iterator[tuple[int, np.ndarray]]:
+        """This rank's rows, per shard, as (shard index, row indices), from global offset 0."""
+        offset = 0
+        for s, rows in self._order:
+            first = (self.rank - offset) % self.world_size
+            yield s, rows[first::self.world_size]
+            offset += len(rows)
+
+    def __len__(self) -> int:
+        return sum(len(rows) for _, rows in self._my_rows())
+
+    def __iter__(self) -> Iterator[dict]:
+        skip = self.position
+        for s, rows in self._my_rows():
+            if skip >= len(rows):
+                skip -= len(rows)
+                continue
+            table = _read_table(storage.join(self.out_dir, self.shards[s][0]))
+            input_ids, doc_ids = table.column("input_ids"), table.column("doc_ids")
+            for r in rows[skip:]:
+                r = int(r)
+                self.position += 1
+                yield {"input_ids": np.asarray(input_ids[r].values.to_numpy(zero_copy_only=False)),
+                       "doc_ids": doc_ids[r].as_py(), "shard": s, "row": r}
+            skip = 0
+
+    def state_dict(self) -> dict:
+        return {"position": self.position}
+
+
+def open(out_dir: str, seed: int | None = None, rank: int = 0, world_size: int = 1,  # noqa: A001
+         position: int = 0, drop_uneven: bool = True) -> ShardRows:
+    """Rows of the shards of the run in `out_dir` (any Beam filesystem path)."""
+    return ShardRows(str(out_dir), seed=seed, rank=rank, world_size=world_size, position=position,
+                     drop_uneven=drop_uneven)
+
+
+__all__ = ["open", "ShardRows"]
