@@ -147,6 +147,28 @@ class Recipe(_Model):
     output: str = "out"
     document_files: int = Field(4, gt=0)  # Parquet files per output table
     base_dir: str = "."  # folder relative paths were resolved against (set by load_recipe)
+    recipe_file: str = "<recipe>"  # where the recipe came from, for error messages
+
+    def check_inputs_exist(self) -> None:
+        """Raise RecipeError naming the key of every model, tokenizer or benchmark file that is missing.
+
+        Run after models marked `train_if_missing` were built; source paths are checked when their
+        files are listed.
+        """
+        from mathcorpus import storage
+
+        named = []
+        if self.filters.math_classifier:
+            named.append(("filters.math_classifier.model", self.filters.math_classifier.model))
+        if self.decontaminate:
+            named += [(f"decontaminate.benchmarks.{i}.path", b.path)
+                      for i, b in enumerate(self.decontaminate.benchmarks)]
+        if self.tokenize:
+            named.append(("tokenize.tokenizer", self.tokenize.tokenizer))
+        missing = [f"{self.recipe_file}: {key}: file not found: {path}"
+                   for key, path in named if not storage.exists(path)]
+        if missing:
+            raise RecipeError("\n".join(missing))
 
     @model_validator(mode="after")
     def _unique_source_names(self) -> "Recipe":
@@ -157,7 +179,7 @@ class Recipe(_Model):
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"base_dir"})
+        return self.model_dump(mode="json", exclude={"base_dir", "recipe_file"})
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -249,7 +271,8 @@ def recipe_from_dict(data: Any, base_dir: str = ".", where: str = "<recipe>") ->
         raise RecipeError(f"{where}: a recipe must be a mapping, got {type(data).__name__}")
     base_dir = os.path.abspath(base_dir)
     try:
-        return Recipe.model_validate({**_resolve_all(data, base_dir), "base_dir": base_dir})
+        return Recipe.model_validate({**_resolve_all(data, base_dir), "base_dir": base_dir,
+                                      "recipe_file": where})
     except ValidationError as err:
         raise RecipeError(_format_validation_error(err, where)) from None
 

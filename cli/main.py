@@ -62,7 +62,9 @@ def run(ctx: typer.Context,
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output folder (overrides the recipe's)."),
         force: bool = typer.Option(False, "--force", help="Redo a run whose output folder is already finished.")):
     """Run a recipe (default: the bundled demo). Extra arguments go to Beam, e.g. --direct_num_workers=2."""
+    from mathcorpus.filters.classifier import ClassifierError
     from mathcorpus.pipeline.build import OutputExists, run_recipe
+    from mathcorpus.pipeline.tokenize.encode import TokenizerError
     from mathcorpus.recipe import RecipeError, bundled_recipe, load_recipe
 
     beam_args = list(ctx.args)
@@ -84,7 +86,7 @@ def run(ctx: typer.Context,
             progress.stop()
             err_console.print(f"[yellow]{err}[/]; showing that run.")
             manifest, started = _read_manifest(Path(out)), None
-        except (RecipeError, FileNotFoundError) as err:
+        except (RecipeError, ClassifierError, TokenizerError, FileNotFoundError) as err:
             progress.stop()
             _fail(str(err))
     console.print(_summary_table(manifest, out, None if started is None else time.time() - started))

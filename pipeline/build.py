@@ -122,6 +122,7 @@ def run_recipe(recipe: Recipe, output: str | None = None, beam_args: Sequence[st
     out_dir = output or recipe.output
     prepare_output(out_dir, force)
     ensure_assets(recipe, status)
+    recipe.check_inputs_exist()
     status("running the Beam pipeline")
     options = PipelineOptions(list(beam_args))
     with beam.Pipeline(options=options) as p:

@@ -92,6 +92,21 @@ def test_bad_recipe_is_one_clear_line(tmp_path):
     assert result.returncode == 2 and "folder not found" in result.stderr
 
 
+@pytest.mark.parametrize("part,key", [
+    ("tokenize: {tokenizer: nope.json}", "tokenize.tokenizer"),
+    ("filters: {math_classifier: {model: nope.bin}}", "filters.math_classifier.model"),
+    ("decontaminate: {benchmarks: [ok.jsonl, nope.jsonl]}", "decontaminate.benchmarks.1.path"),
+])
+def test_missing_model_tokenizer_or_benchmark_names_the_key(tmp_path, part, key):
+    (tmp_path / "a.jsonl").write_text('{"text": "x"}\n')
+    (tmp_path / "ok.jsonl").write_text('{"text": "y"}\n')
+    (tmp_path / "r.yaml").write_text(f"name: x\nsources: [{{kind: jsonl, path: a.jsonl}}]\n{part}\n")
+    result = mathcorpus("run", str(tmp_path / "r.yaml"), cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{key}: file not found" in result.stderr and "r.yaml" in result.stderr
+    assert "nope" in result.stderr and "ok.jsonl" not in result.stderr
+
+
 def test_train_classifier_and_tokenizer_commands(tmp_path):
     import numpy
 
