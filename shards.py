@@ -26,7 +26,8 @@ import pyarrow as pa
 from mathcorpus import storage
 
 
-def _read_table(path: str) -> pa.Table:
+def read_table(path: str) -> pa.Table:
+    """One Arrow IPC shard, read whole through Beam FileSystems (shards are zstd-compressed)."""
     with storage.open_read(path) as fh:
         return pa.ipc.open_file(pa.BufferReader(fh.read())).read_all()
 
@@ -80,7 +81,7 @@ class ShardRows:
             if skip >= len(rows):
                 skip -= len(rows)
                 continue
-            table = _read_table(storage.join(self.out_dir, self.shards[s][0]))
+            table = read_table(storage.join(self.out_dir, self.shards[s][0]))
             input_ids, doc_ids = table.column("input_ids"), table.column("doc_ids")
             for r in rows[skip:]:
                 r = int(r)
@@ -100,4 +101,4 @@ def open(out_dir: str, seed: int | None = None, rank: int = 0, world_size: int =
                      drop_uneven=drop_uneven)
 
 
-__all__ = ["open", "ShardRows"]
+__all__ = ["open", "read_table", "ShardRows"]

@@ -95,7 +95,7 @@ def run(ctx: typer.Context,
 @app.command()
 def stats(out: Path = typer.Argument(..., help="Output folder of a run.")):
     """Token and document counts by source and language, recounted from the shards."""
-    from mathcorpus.pipeline.tokenize.shards import read_shard
+    from mathcorpus.shards import read_table as read_shard
 
     manifest = _read_manifest(out)
     counted = sum(sum(len(r) for r in read_shard(str(out / s["path"])).column("input_ids").to_pylist())
@@ -126,7 +126,7 @@ def sample(out: Path = typer.Argument(..., help="Output folder of a run."),
            chars: int = typer.Option(1200, help="Show at most this many characters per row.")):
     """Decoded sample rows from the shards, with the documents they come from."""
     from mathcorpus.pipeline.tokenize.encode import load_tokenizer
-    from mathcorpus.pipeline.tokenize.shards import read_shard
+    from mathcorpus.shards import read_table as read_shard
 
     manifest = _read_manifest(out)
     if not manifest["shards"]:
@@ -147,7 +147,7 @@ def sample(out: Path = typer.Argument(..., help="Output folder of a run."),
 @app.command()
 def verify(out: Path = typer.Argument(..., help="Output folder of a run.")):
     """Re-hash and recount every shard against manifest.json; exit 1 on any mismatch."""
-    from mathcorpus.pipeline.tokenize.shards import read_shard
+    from mathcorpus.shards import read_table as read_shard
     from mathcorpus.storage import sha256_of
 
     manifest = _read_manifest(out)

@@ -25,7 +25,6 @@ from mathcorpus.pipeline.dedup import Dedup
 from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, WriteTable, build_manifest,
                                          summarize_counts, write_manifest, write_report)
 from mathcorpus.pipeline.tokenize import Tokenize
-from mathcorpus.pipeline.tokenize.encode import tokenizer_sha256
 from mathcorpus.recipe import Recipe
 from mathcorpus.sources import ReadSource
 
@@ -77,10 +76,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     if recipe.tokenize:
         tokenize = Tokenize(recipe.tokenize, out_dir)
         result = docs | "Tokenize" >> tokenize
-        shards, token_counts = result["shards"], result["token_counts"]
-        tokenizer = {"path": recipe.tokenize.tokenizer, "sha256": tokenizer_sha256(recipe.tokenize.tokenizer),
-                     "vocab_size": tokenize.vocab_size, "eos_id": tokenize.eos_id, "pad_id": tokenize.pad_id,
-                     "seq_len": recipe.tokenize.seq_len, "shard_tokens": recipe.tokenize.shard_tokens}
+        shards, token_counts, tokenizer = result["shards"], result["token_counts"], tokenize.info
 
     side = beam.pvalue.AsList
     recipe_dict = recipe.to_dict()

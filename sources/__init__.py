@@ -26,7 +26,7 @@ def read_units(spec: SourceSpec) -> list:
     if spec.kind == "files":
         if not storage.is_remote(spec.path) and not os.path.isdir(spec.path):
             raise RecipeError(f"source {spec.name!r}: folder not found: {spec.path}")
-        return [(path, rel) for path, rel in list_files(spec)]
+        return list_files(spec)
     if spec.kind == "jsonl":
         paths = storage.expand_patterns([spec.path])
         if not paths:

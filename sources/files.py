@@ -57,7 +57,7 @@ def read_file(path: str, rel: str, spec: SourceSpec) -> Verdict:
             return reject("too_large", f"{size} bytes > max_file_bytes {spec.max_file_bytes}")
     try:
         data = storage.read_bytes(path)
-    except (OSError, IOError) as err:
+    except OSError as err:
         return reject("unreadable", str(err))
     if len(data) > spec.max_file_bytes:
         return reject("too_large", f"{len(data)} bytes > max_file_bytes {spec.max_file_bytes}")

@@ -5,7 +5,8 @@ from hypothesis import given, settings, strategies as st
 from mathcorpus.pipeline.tokenize.encode import encode_documents, eos_id, load_tokenizer
 from mathcorpus.pipeline.tokenize.pack import (assemble_rows, plan_offsets, shard_capacity,
                                                split_for_shards)
-from mathcorpus.pipeline.tokenize.shards import read_shard, write_shard
+from mathcorpus.pipeline.tokenize.shards import write_shard
+from mathcorpus.shards import read_table as read_shard
 from mathcorpus.pipeline.tokenize.train import train_bpe
 
 TEXTS = ["The integral of x^2 from 0 to 12345 is 12345^3/3.", "def f(x):\n    return x ** 2\n",

@@ -36,7 +36,7 @@ class Parsers:
 
     def _get(self, grammar: str):
         if grammar not in self._cache:
-            from tree_sitter import Query, QueryCursor  # noqa: F401 (import here: keep module light)
+            from tree_sitter import Query  # imported here: importing this module stays light
             from tree_sitter_language_pack import get_language, get_parser
 
             self._cache[grammar] = (get_parser(grammar), Query(get_language(grammar), _ERROR_QUERY))

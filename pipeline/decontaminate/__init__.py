@@ -36,6 +36,7 @@ def benchmark_name(spec: BenchmarkSpec) -> str:
 def read_benchmark_items(spec: BenchmarkSpec) -> Iterator[tuple[str, str, str]]:
     """(benchmark, item id, text) for every row of a benchmark JSONL file."""
     name = benchmark_name(spec)
+    fields = spec.fields or ["text"]
     with storage.open_read(spec.path) as fh:
         for lineno, raw in enumerate(fh, start=1):
             if not raw.strip():
@@ -44,7 +45,6 @@ def read_benchmark_items(spec: BenchmarkSpec) -> Iterator[tuple[str, str, str]]:
                 row = json.loads(raw)
             except json.JSONDecodeError as err:
                 raise RecipeError(f"benchmark {spec.path}:{lineno}: not JSON ({err})") from None
-            fields = spec.fields or ["text"]
             missing = [f for f in fields if f not in row]
             if missing:
                 raise RecipeError(f"benchmark {spec.path}:{lineno}: no field(s) {missing}; set `fields:` "

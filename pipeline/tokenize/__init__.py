@@ -12,7 +12,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from mathcorpus.document import Document
-from mathcorpus.pipeline.tokenize.encode import encode_documents, eos_id, load_tokenizer
+from mathcorpus.pipeline.tokenize.encode import encode_documents, eos_id, load_tokenizer, read_tokenizer
 from mathcorpus.pipeline.tokenize.pack import (assemble_rows, plan_offsets, shard_capacity,
                                                split_for_shards)
 from mathcorpus.pipeline.tokenize.shards import write_shard
@@ -64,11 +64,15 @@ class Tokenize(beam.PTransform):
     def __init__(self, spec: TokenizeSpec, out_dir: str):
         super().__init__()
         self._spec, self._out_dir = spec, out_dir
-        tokenizer = load_tokenizer(spec.tokenizer)  # on the launcher: only to read the special ids
+        # On the launcher, once: the special ids and what the manifest records of the tokenizer.
+        tokenizer, sha256 = read_tokenizer(spec.tokenizer)
         self.eos_id = eos_id(tokenizer, spec.eos_token)
         self.pad_id = next((tokenizer.token_to_id(t) for t in PAD_TOKENS
                             if tokenizer.token_to_id(t) is not None), self.eos_id)
-        self.vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
+        self.info = {"path": spec.tokenizer, "sha256": sha256,
+                     "vocab_size": tokenizer.get_vocab_size(with_added_tokens=True),
+                     "eos_id": self.eos_id, "pad_id": self.pad_id, "seq_len": spec.seq_len,
+                     "shard_tokens": spec.shard_tokens}
 
     def expand(self, docs):
         spec = self._spec

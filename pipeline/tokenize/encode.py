@@ -17,14 +17,16 @@ class TokenizerError(RuntimeError):
     pass
 
 
-def load_tokenizer(path: str) -> Tokenizer:
+def read_tokenizer(path: str) -> tuple[Tokenizer, str]:
+    """The tokenizer and the sha256 of its file, from one read."""
     if not storage.exists(path):
         raise TokenizerError(f"tokenizer not found: {path}")
-    return Tokenizer.from_str(storage.read_bytes(path).decode("utf-8"))
+    data = storage.read_bytes(path)
+    return Tokenizer.from_str(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
 
 
-def tokenizer_sha256(path: str) -> str:
-    return hashlib.sha256(storage.read_bytes(path)).hexdigest()
+def load_tokenizer(path: str) -> Tokenizer:
+    return read_tokenizer(path)[0]
 
 
 def eos_id(tokenizer: Tokenizer, eos_token: str | None = None) -> int:

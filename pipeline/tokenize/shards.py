@@ -41,7 +41,3 @@ def write_shard(out_dir: str, index: int, rows: np.ndarray, row_doc_ids: list[li
     return {"path": rel, "rows": int(rows.shape[0]), "tokens": int(rows.size), "bytes": len(data),
             "sha256": hashlib.sha256(data).hexdigest()}
 
-
-def read_shard(path: str) -> pa.Table:
-    with storage.open_read(path) as fh:
-        return pa.ipc.open_file(pa.BufferReader(fh.read())).read_all()

@@ -14,7 +14,7 @@ import yaml
 import zstandard
 
 from mathcorpus.pipeline.build import OutputExists, run_recipe
-from mathcorpus.pipeline.tokenize.shards import read_shard
+from mathcorpus.shards import read_table as read_shard
 from mathcorpus.recipe import load_recipe
 
 MATH_MD = """# Notes on the {topic}
