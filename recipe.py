@@ -130,9 +130,21 @@ class TokenizerTrainSpec(_Model):
 class TokenizeSpec(_Model):
     tokenizer: str  # a Hugging Face tokenizer.json
     seq_len: int = Field(2048, gt=0)
-    shard_tokens: int = Field(50_000_000, gt=0)  # rounded down to a multiple of seq_len
+    shard_tokens: int = Field(50_000_000, gt=0, lt=2**31)  # packed: rounded down to a multiple of seq_len
+    # packed: documents end to end in rows of exactly seq_len; unpacked: each document in its own
+    # rows (a long one cut every seq_len tokens), no padding stored, rows of varying length.
+    packing: Literal["packed", "unpacked"] = "packed"
+    add_eos: bool = True
     eos_token: str | None = None  # default: the tokenizer's </s>, <|endoftext|> or [EOS]
-    final_row: Literal["pad", "drop"] = "pad"  # what to do with the last, partial row
+    add_bos: bool = False
+    bos_token: str | None = None  # default: the tokenizer's <s>, <|begin_of_text|>, <bos> or [BOS]
+    # default: the tokenizer as is; split_digits: one token per digit; xval: numbers become one
+    # num_token each with the value in a parallel float32 column `num_values` (tokenize/numbers.py).
+    numbers: Literal["default", "split_digits", "xval"] = "default"
+    num_token: str = "[NUM]"
+    # auto: uint16 when every id fits (vocabulary <= 65,536), else int32; recorded in the manifest.
+    dtype: Literal["auto", "int32", "uint16"] = "auto"
+    final_row: Literal["pad", "drop"] = "pad"  # packed: what to do with the last, partial row
     batch_size: int = 256
     train_if_missing: TokenizerTrainSpec | None = None
 

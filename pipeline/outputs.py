@@ -100,14 +100,33 @@ def summarize_counts(inputs: list[tuple[str, int]], kept: list[tuple[str, int]],
             "by_source": {s: by_source[s] for s in sorted(by_source)}}
 
 
+def _number_summary(per_shard: list[dict]) -> dict | None:
+    """xval: count, mean, std, min and max of the [NUM] values over all shards (for rescaling)."""
+    if not per_shard:
+        return None
+    count = sum(s["count"] for s in per_shard)
+    if not count:
+        return {"count": 0, "mean": None, "std": None, "min": None, "max": None}
+    mean = sum(s["sum"] for s in per_shard) / count
+    var = max(0.0, sum(s["sum_squares"] for s in per_shard) / count - mean * mean)
+    return {"count": count, "mean": mean, "std": var ** 0.5,
+            "min": min(s["min"] for s in per_shard if s["count"]),
+            "max": max(s["max"] for s in per_shard if s["count"])}
+
+
 def build_manifest(*, recipe: dict, counts: dict, tables: dict, tokenizer: dict | None,
                    shards: list[dict], token_counts: list, hits: list[dict]) -> dict:
     shards = sorted((s for s in shards if s["path"]), key=lambda s: s["index"])
     by_source: dict[str, int] = defaultdict(int)
     by_language: dict[str, int] = defaultdict(int)
-    for (source, language), n in token_counts:
+    docs_by_language: dict[str, int] = defaultdict(int)
+    by_source_language: dict[str, dict] = defaultdict(dict)
+    for (source, language), (docs, n) in token_counts:
         by_source[source] += n
         by_language[language] += n
+        docs_by_language[language] += docs
+        by_source_language[source][language] = {"documents": docs, "tokens": n}
+    numbers = _number_summary([s["numbers"] for s in shards if "numbers" in s])
     hits_by_benchmark: dict[str, int] = defaultdict(int)
     for h in hits:
         hits_by_benchmark[h["benchmark"]] += 1
@@ -125,7 +144,10 @@ def build_manifest(*, recipe: dict, counts: dict, tables: dict, tokenizer: dict 
             "dropped_tail": sum(s.get("dropped_tail_tokens", 0) for s in shards),
             "by_source": dict(sorted(by_source.items())),
             "by_language": dict(sorted(by_language.items())),
+            "documents_by_language": dict(sorted(docs_by_language.items())),
+            "by_source_language": {src: dict(sorted(v.items())) for src, v in sorted(by_source_language.items())},
         },
+        **({"numbers": numbers} if numbers else {}),
         "shards": [{k: s[k] for k in ("path", "rows", "tokens", "bytes", "sha256")} for s in shards],
         "contamination": {
             "hits": len(hits),

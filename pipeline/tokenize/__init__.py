@@ -1,24 +1,41 @@
-"""Tokenize stage: batch-encode kept documents, pack them into fixed-length rows, write sized shards.
+"""Tokenize stage: batch-encode kept documents, pack them into rows, write sized shards.
 
 Graph: documents -> BatchElements -> encode (tokenizer loaded once per worker in DoFn.setup)
--> plan (one small global step over (id, length) pairs: the start offset of every document)
+-> plan (one small global step over (id, length) pairs: where every document starts)
 -> pieces keyed by shard index -> GroupByKey -> one Arrow file per shard.
-The plan holds two numbers per kept document on one worker (about 100 bytes each with the id), the
-only global state of this stage; token arrays never leave the encode -> shard path.
+The plan holds one or two numbers per kept document on one worker (about 100 bytes each with the id),
+the only global state of this stage; token arrays never leave the encode -> shard path.
 """
 
 from __future__ import annotations
 
 import apache_beam as beam
+import numpy as np
 
 from mathcorpus.document import Document
-from mathcorpus.pipeline.tokenize.encode import encode_documents, eos_id, load_tokenizer, read_tokenizer
-from mathcorpus.pipeline.tokenize.pack import (assemble_rows, plan_offsets, shard_capacity,
-                                               split_for_shards)
+from mathcorpus.pipeline.tokenize.encode import Encoder, TokenizerError, encoder_options, read_tokenizer
+from mathcorpus.pipeline.tokenize.pack import (assemble_rows, assemble_unpacked, plan_offsets, plan_unpacked,
+                                               shard_capacity, split_for_shards, split_unpacked)
 from mathcorpus.pipeline.tokenize.shards import write_shard
 from mathcorpus.recipe import TokenizeSpec
 
-PAD_TOKENS = ("<|pad|>", "<pad>", "[PAD]")
+UINT16_VOCAB = 1 << 16
+
+
+def choose_dtype(spec: TokenizeSpec, vocab_size: int) -> str:
+    if spec.dtype == "auto":
+        return "uint16" if vocab_size <= UINT16_VOCAB else "int32"
+    if spec.dtype == "uint16" and vocab_size > UINT16_VOCAB:
+        raise TokenizerError(f"tokenize.dtype: uint16 cannot hold the ids of a {vocab_size:,}-token "
+                             "vocabulary; use int32 or auto")
+    return spec.dtype
+
+
+def _sum_pairs(pairs):
+    docs = tokens = 0
+    for d, t in pairs:
+        docs, tokens = docs + d, tokens + t
+    return docs, tokens
 
 
 class _EncodeDoFn(beam.DoFn):
@@ -26,70 +43,103 @@ class _EncodeDoFn(beam.DoFn):
         self._spec = spec
 
     def setup(self):
-        self._tokenizer = load_tokenizer(self._spec.tokenizer)
-        self._eos = eos_id(self._tokenizer, self._spec.eos_token)
+        self._encoder = Encoder.from_spec(self._spec)
 
     def process(self, batch: list[Document]):
-        for doc, ids in zip(batch, encode_documents(self._tokenizer, [d.text for d in batch], self._eos)):
-            yield doc.id, doc.source, doc.language or "unknown", ids
+        for doc, (ids, values) in zip(batch, self._encoder.encode([d.text for d in batch])):
+            yield doc.id, doc.source, doc.language or "unknown", ids, values
 
 
-def _pieces(encoded, plan, capacity: int):
-    doc_id, _, _, ids = encoded
+def _packed_pieces(encoded, plan, capacity: int):
+    doc_id, _, _, ids, values = encoded
     offsets, _ = plan
-    for shard, offset, tokens in split_for_shards(offsets[doc_id], ids, capacity):
-        yield shard, (offset, doc_id, tokens)
+    for shard, offset, tokens, vals in split_for_shards(offsets[doc_id], ids, capacity, values):
+        yield shard, (offset, doc_id, tokens, vals)
+
+
+def _unpacked_pieces(encoded, plan, seq_len: int):
+    doc_id, _, _, ids, values = encoded
+    first_row, shard_starts, _ = plan
+    for shard, row, tokens, vals in split_unpacked(first_row[doc_id], ids, seq_len, shard_starts, values):
+        yield shard, (row, doc_id, tokens, vals)
+
+
+def number_stats(rows, values, num_id: int) -> dict:
+    """count, sum, sum of squares, min and max of the values at [NUM] tokens (additive across shards)."""
+    ids = np.concatenate([np.ravel(r) for r in rows]) if len(rows) else np.empty(0, np.int32)
+    vals = np.concatenate([np.ravel(v) for v in values]) if len(rows) else np.empty(0, np.float32)
+    at = vals[ids == num_id].astype(np.float64)
+    if not len(at):
+        return {"count": 0, "sum": 0.0, "sum_squares": 0.0, "min": None, "max": None}
+    return {"count": int(len(at)), "sum": float(at.sum()), "sum_squares": float((at * at).sum()),
+            "min": float(at.min()), "max": float(at.max())}
 
 
 class _WriteShardDoFn(beam.DoFn):
-    def __init__(self, spec: TokenizeSpec, out_dir: str, pad_id: int):
-        self._spec, self._out_dir, self._pad_id = spec, out_dir, pad_id
+    def __init__(self, spec: TokenizeSpec, out_dir: str, pad_id: int, dtype: str, num_id: int | None):
+        self._spec, self._out_dir, self._pad_id, self._dtype = spec, out_dir, pad_id, dtype
+        self._num_id = num_id
 
     def process(self, keyed, plan):
         index, pieces = keyed
-        _, total = plan
-        capacity = shard_capacity(self._spec.shard_tokens, self._spec.seq_len)
-        is_last = index == (total - 1) // capacity
-        rows, row_doc_ids, padding, dropped = assemble_rows(
-            list(pieces), self._spec.seq_len, self._spec.final_row if is_last else "pad", self._pad_id)
-        info = write_shard(self._out_dir, index, rows, row_doc_ids) if len(rows) else None
-        if info is None:  # a last shard whose only partial row was dropped
+        padding = dropped = 0
+        if self._spec.packing == "unpacked":
+            rows, values, row_doc_ids = assemble_unpacked(list(pieces))
+        else:
+            _, total = plan
+            capacity = shard_capacity(self._spec.shard_tokens, self._spec.seq_len)
+            is_last = index == (total - 1) // capacity
+            rows, values, row_doc_ids, padding, dropped = assemble_rows(
+                list(pieces), self._spec.seq_len, self._spec.final_row if is_last else "pad", self._pad_id)
+        if len(rows):
+            info = write_shard(self._out_dir, index, rows, row_doc_ids, values, self._dtype)
+            if values is not None:
+                info["numbers"] = number_stats(rows, values, self._num_id)
+        else:  # a last shard whose only partial row was dropped
             info = {"path": None, "rows": 0, "tokens": 0, "bytes": 0, "sha256": None}
         yield {**info, "index": index, "padding_tokens": padding, "dropped_tail_tokens": dropped}
 
 
 class Tokenize(beam.PTransform):
-    """Outputs ``shards`` (one info dict per shard) and ``token_counts`` (((source, language), n))."""
+    """Outputs ``shards`` (one info dict per shard) and ``token_counts``
+    (((source, language), (documents, tokens)))."""
 
     def __init__(self, spec: TokenizeSpec, out_dir: str):
         super().__init__()
         self._spec, self._out_dir = spec, out_dir
-        # On the launcher, once: the special ids and what the manifest records of the tokenizer.
+        # On the launcher, once: the policy's ids and what the manifest records of the tokenizer.
         tokenizer, sha256 = read_tokenizer(spec.tokenizer)
-        self.eos_id = eos_id(tokenizer, spec.eos_token)
-        self.pad_id = next((tokenizer.token_to_id(t) for t in PAD_TOKENS
-                            if tokenizer.token_to_id(t) is not None), self.eos_id)
-        self.info = {"path": spec.tokenizer, "sha256": sha256,
-                     "vocab_size": tokenizer.get_vocab_size(with_added_tokens=True),
-                     "eos_id": self.eos_id, "pad_id": self.pad_id, "seq_len": spec.seq_len,
-                     "shard_tokens": spec.shard_tokens}
+        encoder = Encoder(tokenizer, **encoder_options(spec))
+        self.pad_id = encoder.pad_id
+        self.dtype = choose_dtype(spec, encoder.vocab_size)
+        self.info = {"path": spec.tokenizer, "sha256": sha256, **encoder.info(), "dtype": self.dtype,
+                     "packing": spec.packing, "seq_len": spec.seq_len, "shard_tokens": spec.shard_tokens,
+                     "columns": ["input_ids"] + (["num_values"] if spec.numbers == "xval" else [])
+                     + ["doc_ids"]}
 
     def expand(self, docs):
         spec = self._spec
         encoded = (docs
                    | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=spec.batch_size)
                    | "Encode" >> beam.ParDo(_EncodeDoFn(spec)))
-        plan = (encoded
-                | "Lengths" >> beam.Map(lambda e: (e[0], len(e[3])))
-                | "AllLengths" >> beam.combiners.ToList()
-                | "Plan" >> beam.Map(plan_offsets))
-        capacity = shard_capacity(spec.shard_tokens, spec.seq_len)
-        shards = (encoded
-                  | "Pieces" >> beam.FlatMap(_pieces, plan=beam.pvalue.AsSingleton(plan), capacity=capacity)
+        lengths = (encoded
+                   | "Lengths" >> beam.Map(lambda e: (e[0], len(e[3])))
+                   | "AllLengths" >> beam.combiners.ToList())
+        if spec.packing == "unpacked":
+            plan = lengths | "Plan" >> beam.Map(plan_unpacked, spec.seq_len, spec.shard_tokens)
+            pieces = encoded | "Pieces" >> beam.FlatMap(_unpacked_pieces, plan=beam.pvalue.AsSingleton(plan),
+                                                        seq_len=spec.seq_len)
+        else:
+            plan = lengths | "Plan" >> beam.Map(plan_offsets)
+            pieces = encoded | "Pieces" >> beam.FlatMap(
+                _packed_pieces, plan=beam.pvalue.AsSingleton(plan),
+                capacity=shard_capacity(spec.shard_tokens, spec.seq_len))
+        shards = (pieces
                   | "GroupByShard" >> beam.GroupByKey()
-                  | "WriteShards" >> beam.ParDo(_WriteShardDoFn(spec, self._out_dir, self.pad_id),
-                                                plan=beam.pvalue.AsSingleton(plan)))
+                  | "WriteShards" >> beam.ParDo(
+                      _WriteShardDoFn(spec, self._out_dir, self.pad_id, self.dtype, self.info["num_token_id"]),
+                      plan=beam.pvalue.AsSingleton(plan)))
         token_counts = (encoded
-                        | "KeyBySourceLanguage" >> beam.Map(lambda e: ((e[1], e[2]), len(e[3])))
-                        | "SumTokens" >> beam.CombinePerKey(sum))
+                        | "KeyBySourceLanguage" >> beam.Map(lambda e: ((e[1], e[2]), (1, len(e[3]))))
+                        | "SumDocsTokens" >> beam.CombinePerKey(_sum_pairs))
         return {"shards": shards, "token_counts": token_counts}

@@ -8,7 +8,7 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
 from mathcorpus import storage
 
-SPECIAL_TOKENS = ["<|endoftext|>", "<|pad|>"]
+SPECIAL_TOKENS = ["<|endoftext|>", "<|pad|>", "[NUM]"]  # [NUM]: for the xval number mode
 
 
 def train_bpe(texts: Iterable[str], out_path: str, vocab_size: int = 8192,
