@@ -4,6 +4,7 @@
     rows = mathcorpus.shards.open("out", seed=0, rank=rank, world_size=world)
     for row in rows:                      # {"input_ids": np.ndarray, "doc_ids": [...]}
         ...
+    # xval shards also give "num_values" (float32, parallel to input_ids)
     state = rows.state_dict()             # save with the checkpoint
     rows = mathcorpus.shards.open("out", seed=0, rank=rank, world_size=world, **state)  # resume
 
@@ -13,6 +14,10 @@ Without a seed, rows come in shard order. Data parallelism: rank r of w takes ev
 order, starting at r; the order is cut to a multiple of w so every rank sees the same number of rows
 (``drop_uneven=False`` keeps the remainder). Resume: ``position`` rows of this rank are skipped
 (without decoding the shards they lie in).
+
+PyTorch: ``mathcorpus.shards.torch_dataset(OUT, seed=0)`` is an ``IterableDataset`` (torch stays an
+optional dependency) that takes rank and world size from ``torch.distributed`` when it is initialized
+and splits each rank's rows over DataLoader workers.
 """
 
 from __future__ import annotations
@@ -24,6 +29,10 @@ import numpy as np
 import pyarrow as pa
 
 from mathcorpus import storage
+
+
+def _numpy(list_scalar) -> np.ndarray:
+    return np.asarray(list_scalar.values.to_numpy(zero_copy_only=False))
 
 
 def read_table(path: str) -> pa.Table:
@@ -76,19 +85,31 @@ class ShardRows:
         return sum(len(rows) for _, rows in self._my_rows())
 
     def __iter__(self) -> Iterator[dict]:
-        skip = self.position
+        for row in self.rows():
+            self.position += 1
+            yield row
+
+    def rows(self, worker: int = 0, num_workers: int = 1) -> Iterator[dict]:
+        """This rank's rows from `position` on; with `num_workers`, only every num_workers-th of them,
+        starting at `worker` (a DataLoader's round-robin over its workers restores the rank's order).
+        Shards none of whose rows are wanted are never decoded."""
+        j = 0  # index of the block's first row in this rank's sequence
         for s, rows in self._my_rows():
-            if skip >= len(rows):
-                skip -= len(rows)
-                continue
-            table = read_table(storage.join(self.out_dir, self.shards[s][0]))
-            input_ids, doc_ids = table.column("input_ids"), table.column("doc_ids")
-            for r in rows[skip:]:
-                r = int(r)
-                self.position += 1
-                yield {"input_ids": np.asarray(input_ids[r].values.to_numpy(zero_copy_only=False)),
-                       "doc_ids": doc_ids[r].as_py(), "shard": s, "row": r}
-            skip = 0
+            n, lo = len(rows), max(self.position, j)
+            if lo < j + n:
+                first = lo + (worker - (lo - self.position)) % num_workers  # worker 0 takes `position`
+                picks = rows[first - j::num_workers]
+                if len(picks):
+                    table = read_table(storage.join(self.out_dir, self.shards[s][0]))
+                    columns = {name: table.column(name) for name in table.column_names}
+                    for r in picks:
+                        r = int(r)
+                        row = {"input_ids": _numpy(columns["input_ids"][r]),
+                               "doc_ids": columns["doc_ids"][r].as_py(), "shard": s, "row": r}
+                        if "num_values" in columns:
+                            row["num_values"] = _numpy(columns["num_values"][r])
+                        yield row
+            j += n
 
     def state_dict(self) -> dict:
         return {"position": self.position}
@@ -101,4 +122,14 @@ def open(out_dir: str, seed: int | None = None, rank: int = 0, world_size: int =
                      drop_uneven=drop_uneven)
 
 
-__all__ = ["open", "read_table", "ShardRows"]
+def torch_dataset(out_dir: str, seed: int | None = None, rank: int | None = None,
+                  world_size: int | None = None, position: int = 0, drop_uneven: bool = True,
+                  with_doc_ids: bool = False):
+    """A PyTorch ``IterableDataset`` over the same rows (needs torch; see torch_dataset.py)."""
+    from mathcorpus.torch_dataset import ShardDataset
+
+    return ShardDataset(str(out_dir), seed=seed, rank=rank, world_size=world_size, position=position,
+                        drop_uneven=drop_uneven, with_doc_ids=with_doc_ids)
+
+
+__all__ = ["open", "read_table", "torch_dataset", "ShardRows"]

@@ -1,3 +1,4 @@
+import itertools
 import json
 
 import numpy as np
@@ -59,3 +60,35 @@ def test_resume_continues_where_it_stopped(out):
 def test_bad_rank_is_refused(out):
     with pytest.raises(ValueError, match="rank"):
         mathcorpus.shards.open(out, rank=2, world_size=2)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_worker_split_round_robin_restores_the_rank_order(out, workers):
+    reader = mathcorpus.shards.open(out, seed=5, rank=0, world_size=2, position=2)
+    expected = ids(mathcorpus.shards.open(out, seed=5, rank=0, world_size=2, position=2))
+    parts = [ids(reader.rows(w, workers)) for w in range(workers)]
+    merged = [x for group in itertools.zip_longest(*parts) for x in group if x is not None]
+    assert merged == expected
+
+
+def test_xval_rows_carry_num_values(tmp_path):
+    rows = np.array([[1, 9, 2]], dtype=np.int32)
+    values = np.array([[1.0, 0.5, 1.0]], dtype=np.float32)
+    info = write_shard(str(tmp_path), 0, rows, [["a"]], values, dtype="uint16")
+    (tmp_path / "manifest.json").write_text(json.dumps({"shards": [info]}))
+    [row] = list(mathcorpus.shards.open(tmp_path))
+    assert row["input_ids"].tolist() == [1, 9, 2] and row["num_values"].tolist() == [1.0, 0.5, 1.0]
+
+
+def test_torch_dataset_matches_the_reader_across_dataloader_workers(out):
+    torch = pytest.importorskip("torch", reason="PyTorch is optional: pip install 'mathcorpus[torch]'")
+    expected = ids(mathcorpus.shards.open(out, seed=2, rank=1, world_size=2))
+    dataset = mathcorpus.shards.torch_dataset(out, seed=2, rank=1, world_size=2)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=2)
+    got = [int(item["input_ids"][0]) for item in loader]
+    assert got == expected and len(dataset) == len(expected)
+    batch = next(iter(torch.utils.data.DataLoader(dataset, batch_size=3)))
+    assert batch["input_ids"].shape == (3, 4) and batch["input_ids"].dtype == torch.int64
+    resumed = mathcorpus.shards.torch_dataset(out, seed=2, rank=1, world_size=2, position=4)
+    assert [int(i["input_ids"][0]) for i in torch.utils.data.DataLoader(resumed, batch_size=None,
+                                                                       num_workers=2)] == expected[4:]
