@@ -92,61 +92,173 @@ def run(ctx: typer.Context,
     console.print(_summary_table(manifest, out, None if started is None else time.time() - started))
 
 
-@app.command()
-def stats(out: Path = typer.Argument(..., help="Output folder of a run.")):
-    """Token and document counts by source and language, recounted from the shards."""
+def _shard_counts(out: Path, manifest: dict) -> tuple[int, int]:
+    """Tokens and rows recounted from the shard files themselves."""
+    import pyarrow.compute as pc
+
     from mathcorpus.shards import read_table as read_shard
 
+    tokens = rows = 0
+    for s in manifest["shards"]:
+        table = read_shard(str(out / s["path"]))
+        tokens += int(pc.sum(pc.list_value_length(table.column("input_ids"))).as_py() or 0)
+        rows += table.num_rows
+    return tokens, rows
+
+
+def stats_summary(out: Path, manifest: dict) -> dict:
+    """What `stats` shows, as plain data (also the --json output)."""
+    tokens, rows = _shard_counts(out, manifest)
+    t = manifest["tokens"]
+    tok = manifest.get("tokenizer") or {}
+    return {
+        "output": str(out), "name": manifest["name"],
+        "tokens": tokens, "rows": rows, "shards": len(manifest["shards"]),
+        "manifest_tokens": t["total"],
+        "document_tokens": t["document_tokens"], "padding_tokens": t["padding"],
+        "dropped_tail_tokens": t["dropped_tail"],
+        "dtype": tok.get("dtype"), "packing": tok.get("packing"), "numbers": tok.get("numbers"),
+        "seq_len": tok.get("seq_len"),
+        "documents": {"input": manifest["counts"]["input"], "kept": manifest["counts"]["kept"],
+                      "dropped": manifest["counts"]["dropped"]},
+        "by_source": {src: {"input_documents": c["input"], "kept_documents": c["kept"],
+                            "tokens": t["by_source"].get(src, 0),
+                            "languages": t.get("by_source_language", {}).get(src, {})}
+                      for src, c in manifest["counts"]["by_source"].items()},
+        "by_language": {lang: {"documents": t.get("documents_by_language", {}).get(lang, 0), "tokens": n}
+                        for lang, n in t["by_language"].items()},
+        **({"num_values": manifest["numbers"]} if "numbers" in manifest else {}),
+    }
+
+
+@app.command()
+def stats(out: Path = typer.Argument(..., help="Output folder of a run."),
+          as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")):
+    """Tokens, rows and documents by source and language, recounted from the shards."""
     manifest = _read_manifest(out)
-    counted = sum(sum(len(r) for r in read_shard(str(out / s["path"])).column("input_ids").to_pylist())
-                  for s in manifest["shards"])
-    tokens = manifest["tokens"]
-    table = Table(title=f"{out}: {counted:,} tokens in {len(manifest['shards'])} shards", title_justify="left")
-    for col in ("source", "input docs", "kept docs", "tokens"):
-        table.add_column(col, justify="left" if col == "source" else "right")
-    for source, c in manifest["counts"]["by_source"].items():
-        table.add_row(source, f"{c['input']:,}", f"{c['kept']:,}", f"{tokens['by_source'].get(source, 0):,}")
-    console.print(table)
-    langs = Table(title="tokens by language", title_justify="left")
-    langs.add_column("language")
-    langs.add_column("tokens", justify="right")
-    for language, n in sorted(tokens["by_language"].items(), key=lambda kv: -kv[1]):
-        langs.add_row(language, f"{n:,}")
-    console.print(langs)
-    console.print(f"document tokens {tokens['document_tokens']:,} + padding {tokens['padding']:,} "
-                  f"- dropped tail {tokens['dropped_tail']:,} = {tokens['total']:,} in shards")
-    if counted != tokens["total"]:
-        _fail(f"shards hold {counted:,} tokens but the manifest says {tokens['total']:,}", code=1)
+    summary = stats_summary(out, manifest)
+    if as_json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+    else:
+        title = (f"{out}: {summary['tokens']:,} tokens in {summary['rows']:,} rows, {summary['shards']} shards"
+                 f" ({summary['dtype']}, {summary['packing']}, numbers: {summary['numbers']})")
+        table = Table(title=title, title_justify="left")
+        for col in ("source", "input docs", "kept docs", "tokens"):
+            table.add_column(col, justify="left" if col == "source" else "right")
+        for source, c in summary["by_source"].items():
+            table.add_row(source, f"{c['input_documents']:,}", f"{c['kept_documents']:,}", f"{c['tokens']:,}")
+        console.print(table)
+        langs = Table(title="by language", title_justify="left")
+        for col in ("language", "documents", "tokens"):
+            langs.add_column(col, justify="left" if col == "language" else "right")
+        for language, c in sorted(summary["by_language"].items(), key=lambda kv: -kv[1]["tokens"]):
+            langs.add_row(language, f"{c['documents']:,}", f"{c['tokens']:,}")
+        console.print(langs)
+        console.print(f"document tokens {summary['document_tokens']:,} + padding {summary['padding_tokens']:,} "
+                      f"- dropped tail {summary['dropped_tail_tokens']:,} = {summary['manifest_tokens']:,} "
+                      "in shards")
+        if "num_values" in summary:
+            nv = summary["num_values"]
+            console.print(f"[NUM] values: {nv['count']:,} numbers, mean {nv['mean']}, std {nv['std']}, "
+                          f"min {nv['min']}, max {nv['max']}", highlight=False)
+    if summary["tokens"] != summary["manifest_tokens"]:
+        _fail(f"shards hold {summary['tokens']:,} tokens but the manifest says {summary['manifest_tokens']:,}",
+              code=1)
+
+
+def _document_index(out: Path) -> dict[str, tuple[str, str]]:
+    """id -> (source, language) of the kept documents (the documents/ table, two columns read)."""
+    import pyarrow.parquet as pq
+
+    index = {}
+    for path in sorted((out / "documents").glob("*.parquet")):
+        table = pq.read_table(path, columns=["id", "source", "language"])
+        for doc_id, source, language in zip(*(table.column(c).to_pylist() for c in ("id", "source", "language"))):
+            index[doc_id] = (source, language or "unknown")
+    return index
+
+
+def decode_row(tokenizer, ids: list[int], values: list[float] | None, num_id: int | None) -> str:
+    """The row's text; in xval rows every [NUM] shows its value inline, as [NUM=2.5]."""
+    if values is None or num_id is None:
+        return tokenizer.decode(ids, skip_special_tokens=False)
+    parts, chunk = [], []
+    for token, value in zip(ids, values):
+        if token == num_id:
+            parts.append(tokenizer.decode(chunk, skip_special_tokens=False))
+            parts.append(f"[NUM={value:g}]")
+            chunk = []
+        else:
+            chunk.append(token)
+    parts.append(tokenizer.decode(chunk, skip_special_tokens=False))
+    return "".join(parts)
 
 
 @app.command()
 def sample(out: Path = typer.Argument(..., help="Output folder of a run."),
            n: int = typer.Option(3, "-n", help="How many rows to show."),
+           source: Optional[str] = typer.Option(None, "--source", help="Only rows with tokens of this source."),
+           language: Optional[str] = typer.Option(None, "--language", help="Only rows with this language."),
            seed: int = typer.Option(0, help="Seed for picking rows."),
            chars: int = typer.Option(1200, help="Show at most this many characters per row.")):
-    """Decoded sample rows from the shards, with the documents they come from."""
-    from mathcorpus.pipeline.tokenize.encode import load_tokenizer
+    """Decoded sample rows from the shards, with the documents they come from (code highlighted)."""
+    from rich.syntax import Syntax
+
+    from mathcorpus.pipeline.tokenize.encode import Encoder, TokenizerError, load_tokenizer
     from mathcorpus.shards import read_table as read_shard
 
     manifest = _read_manifest(out)
     if not manifest["shards"]:
         _fail("this run wrote no shards")
-    tokenizer = load_tokenizer(manifest["tokenizer"]["path"])
+    info = manifest["tokenizer"]
+    try:  # the same policy as the run: the [NUM] token exists even if the run added it
+        encoder = Encoder(load_tokenizer(info["path"]), numbers=info.get("numbers") or "default",
+                          add_eos=False, num_token=info.get("num_token") or "[NUM]")
+    except TokenizerError as err:
+        _fail(str(err))
+    index = _document_index(out)
+    known_sources = {s for s, _ in index.values()}
+    known_languages = {lang for _, lang in index.values()}
+    if source is not None and source not in known_sources:
+        _fail(f"no kept document has source {source!r}; sources: {', '.join(sorted(known_sources))}")
+    if language is not None and language not in known_languages:
+        _fail(f"no kept document has language {language!r}; languages: {', '.join(sorted(known_languages))}")
+
+    def wanted(doc_id: str) -> bool:
+        src, lang = index.get(doc_id, (None, None))
+        return (source is None or src == source) and (language is None or lang == language)
+
     rng = random.Random(seed)
-    for _ in range(n):
-        shard = rng.choice(manifest["shards"])
+    shards = list(manifest["shards"])
+    rng.shuffle(shards)
+    shown = 0
+    for shard in shards:
+        if shown >= n:
+            break
         table = read_shard(str(out / shard["path"]))
-        row = rng.randrange(table.num_rows)
-        ids = table.column("input_ids")[row].as_py()
-        text = tokenizer.decode(ids, skip_special_tokens=False)
-        docs = ", ".join(table.column("doc_ids")[row].as_py())
-        shown = text if len(text) <= chars else text[:chars] + " …"
-        console.print(Panel(shown, title=f"{shard['path']} row {row}", subtitle=docs[:200], highlight=False))
+        doc_ids = table.column("doc_ids").to_pylist()
+        rows = [r for r, ids in enumerate(doc_ids) if any(wanted(d) for d in ids)]
+        for row in rng.sample(rows, min(len(rows), n - shown)):
+            ids = table.column("input_ids")[row].as_py()
+            values = table.column("num_values")[row].as_py() if "num_values" in table.column_names else None
+            text = decode_row(encoder.tokenizer, ids, values, encoder.num_id)
+            text = text if len(text) <= chars else text[:chars] + " …"
+            langs = {index.get(d, (None, "unknown"))[1] for d in doc_ids[row]}
+            subtitle = ", ".join(f"{d} ({'/'.join(index.get(d, ('?', '?')))})" for d in doc_ids[row])[:200]
+            lang = langs.pop() if len(langs) == 1 else None
+            body = (Syntax(text, lang, word_wrap=True, theme="ansi_dark")
+                    if lang and lang not in ("natural", "unknown", "markdown", "text") else text)
+            console.print(Panel(body, title=f"{shard['path']} row {row}", subtitle=subtitle, highlight=False))
+            shown += 1
+    if not shown:
+        _fail("no row matches the filters")
 
 
 @app.command()
 def verify(out: Path = typer.Argument(..., help="Output folder of a run.")):
     """Re-hash and recount every shard against manifest.json; exit 1 on any mismatch."""
+    import pyarrow.compute as pc
+
     from mathcorpus.shards import read_table as read_shard
     from mathcorpus.storage import sha256_of
 
@@ -161,9 +273,19 @@ def verify(out: Path = typer.Argument(..., help="Output folder of a run.")):
         if digest != s["sha256"] or size != s["bytes"]:
             problems.append(f"{s['path']}: sha256/size mismatch")
             continue
-        rows = read_shard(str(path)).num_rows
-        if rows != s["rows"]:
-            problems.append(f"{s['path']}: {rows} rows, manifest says {s['rows']}")
+        try:
+            table = read_shard(str(path))
+        except Exception as err:  # noqa: BLE001 - a shard that does not parse is a finding, not a crash
+            problems.append(f"{s['path']}: not a readable Arrow file ({err})")
+            continue
+        tokens = int(pc.sum(pc.list_value_length(table.column("input_ids"))).as_py() or 0)
+        if table.num_rows != s["rows"] or tokens != s["tokens"]:
+            problems.append(f"{s['path']}: {table.num_rows} rows / {tokens} tokens, manifest says "
+                            f"{s['rows']} / {s['tokens']}")
+        dtype = (manifest.get("tokenizer") or {}).get("dtype")
+        if dtype and str(table.schema.field("input_ids").type.value_type) != dtype:
+            problems.append(f"{s['path']}: input_ids are {table.schema.field('input_ids').type.value_type}, "
+                            f"manifest says {dtype}")
     listed = {s["path"] for s in manifest["shards"]}
     extra = sorted(f"shards/{p.name}" for p in (out / "shards").glob("*.arrow") if f"shards/{p.name}" not in listed) \
         if (out / "shards").is_dir() else []

@@ -55,7 +55,8 @@ def test_stats_matches_shards(demo_out):
     manifest = json.loads((demo_out / "manifest.json").read_text())
     result = runner.invoke(app, ["stats", str(demo_out)])
     assert result.exit_code == 0, result.output
-    assert f"{manifest['tokens']['total']:,} tokens in {len(manifest['shards'])} shards" in result.output
+    flat = " ".join(result.output.split())
+    assert f"{manifest['tokens']['total']:,} tokens in" in flat and f"{len(manifest['shards'])} shards" in flat
     assert "scipy" in result.output and "python" in result.output
 
 
@@ -139,3 +140,21 @@ def test_reader_api_streams_the_demo_shards(demo_out):
     seq_len = manifest["tokenizer"]["seq_len"]
     first = next(iter(rows))
     assert len(first["input_ids"]) == seq_len and first["doc_ids"]
+
+
+def test_stats_json_and_filtered_sample(demo_out):
+    result = runner.invoke(app, ["stats", str(demo_out), "--json"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.output)
+    manifest = json.loads((demo_out / "manifest.json").read_text())
+    assert stats["tokens"] == manifest["tokens"]["total"] and stats["dtype"] == "uint16"
+    assert stats["rows"] == sum(s["rows"] for s in manifest["shards"])
+    assert stats["by_source"]["scipy"]["languages"]["python"]["tokens"] > 0
+    assert stats["by_language"]["python"]["documents"] > 0
+    assert sum(v["tokens"] for v in stats["by_language"].values()) == stats["document_tokens"]
+
+    result = runner.invoke(app, ["sample", str(demo_out), "-n", "2", "--source", "notes"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("shards/shard-") == 2 and "notes/" in result.output
+    result = runner.invoke(app, ["sample", str(demo_out), "-n", "1", "--language", "nope"])
+    assert result.exit_code == 2 and "no kept document has language 'nope'" in result.output

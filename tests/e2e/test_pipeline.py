@@ -151,3 +151,50 @@ def test_dedup_only_recipe_is_valid(tmp_path):
     manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     assert manifest["counts"]["kept"] == 2 and manifest["counts"]["dropped"] == {"exact_duplicate": 1}
     assert manifest["shards"] == [] and manifest["tokenizer"] is None
+
+
+def _variant(root: Path, recipe, name: str, **tokenize):
+    spec = recipe.tokenize.model_copy(update=tokenize)
+    return run_recipe(recipe.model_copy(update={"tokenize": spec}), str(root / name)), root / name
+
+
+def test_xval_run_writes_num_values_and_is_deterministic(corpus):
+    from typer.testing import CliRunner
+
+    from mathcorpus.cli.main import app
+
+    root, recipe, _ = corpus
+    manifest, out = _variant(root, recipe, "xval", numbers="xval")
+    tok = manifest["tokenizer"]
+    assert tok["numbers"] == "xval" and tok["dtype"] == "uint16" and tok["num_token_added"] is False
+    assert tok["columns"] == ["input_ids", "num_values", "doc_ids"]
+    assert manifest["numbers"]["count"] > 0
+    found = 0
+    for shard in manifest["shards"]:
+        table = read_shard(str(out / shard["path"]))
+        for ids, values in zip(table.column("input_ids").to_pylist(), table.column("num_values").to_pylist()):
+            assert len(ids) == len(values) == 64
+            found += sum(1 for i in ids if i == tok["num_token_id"])
+            assert all(v == 1.0 for i, v in zip(ids, values) if i != tok["num_token_id"])
+    assert found == manifest["numbers"]["count"]
+    again, again_out = _variant(root, recipe, "xval-again", numbers="xval")
+    assert again == manifest and output_bytes(again_out) == output_bytes(out)
+    shown = CliRunner().invoke(app, ["sample", str(out), "-n", "40", "--chars", "100000"])
+    assert shown.exit_code == 0 and "[NUM=" in shown.output, shown.output[-2000:]
+
+
+def test_unpacked_run_keeps_one_document_per_row(corpus):
+    root, recipe, _ = corpus
+    manifest, out = _variant(root, recipe, "unpacked", packing="unpacked", numbers="split_digits",
+                             dtype="int32", shard_tokens=300)
+    assert manifest["tokens"]["padding"] == 0
+    assert manifest["tokens"]["total"] == manifest["tokens"]["document_tokens"]
+    docs_seen = set()
+    for shard in manifest["shards"]:
+        table = read_shard(str(out / shard["path"]))
+        assert str(table.schema.field("input_ids").type.value_type) == "int32"
+        assert shard["tokens"] <= 300 + 64
+        for ids, doc_ids in zip(table.column("input_ids").to_pylist(), table.column("doc_ids").to_pylist()):
+            assert 0 < len(ids) <= 64 and len(doc_ids) == 1
+            docs_seen.add(doc_ids[0])
+    assert len(docs_seen) == manifest["counts"]["kept"]
