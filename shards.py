@@ -31,8 +31,11 @@ import pyarrow as pa
 from mathcorpus import storage
 
 
-def _numpy(list_scalar) -> np.ndarray:
-    return np.asarray(list_scalar.values.to_numpy(zero_copy_only=False))
+def _list_buffers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """A list column as (offsets, flat values) NumPy arrays, so a row is one slice (no per-row Arrow)."""
+    array = column.combine_chunks()
+    offsets = array.offsets.to_numpy()
+    return offsets - offsets[0], array.flatten().to_numpy()
 
 
 def read_table(path: str) -> pa.Table:
@@ -101,13 +104,16 @@ class ShardRows:
                 picks = rows[first - j::num_workers]
                 if len(picks):
                     table = read_table(storage.join(self.out_dir, self.shards[s][0]))
-                    columns = {name: table.column(name) for name in table.column_names}
-                    for r in picks:
-                        r = int(r)
-                        row = {"input_ids": _numpy(columns["input_ids"][r]),
-                               "doc_ids": columns["doc_ids"][r].as_py(), "shard": s, "row": r}
-                        if "num_values" in columns:
-                            row["num_values"] = _numpy(columns["num_values"][r])
+                    ids_offsets, ids = _list_buffers(table.column("input_ids"))
+                    has_values = "num_values" in table.column_names
+                    if has_values:
+                        value_offsets, values = _list_buffers(table.column("num_values"))
+                    doc_ids = table.column("doc_ids").to_pylist()
+                    for r in picks.tolist():
+                        row = {"input_ids": ids[ids_offsets[r]:ids_offsets[r + 1]],
+                               "doc_ids": doc_ids[r], "shard": s, "row": r}
+                        if has_values:
+                            row["num_values"] = values[value_offsets[r]:value_offsets[r + 1]]
                         yield row
             j += n
 

@@ -120,7 +120,7 @@ class Tokenize(beam.PTransform):
     def expand(self, docs):
         spec = self._spec
         encoded = (docs
-                   | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=spec.batch_size)
+                   | "Batch" >> beam.BatchElements(min_batch_size=spec.batch_size, max_batch_size=spec.batch_size)
                    | "Encode" >> beam.ParDo(_EncodeDoFn(spec)))
         lengths = (encoded
                    | "Lengths" >> beam.Map(lambda e: (e[0], len(e[3])))
