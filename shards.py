@@ -41,7 +41,7 @@ def _list_buffers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
 def read_table(path: str) -> pa.Table:
     """One Arrow IPC shard, read whole through Beam FileSystems (shards are zstd-compressed)."""
     with storage.open_read(path) as fh:
-        return pa.ipc.open_file(pa.BufferReader(fh.read())).read_all()
+        return pa.ipc.open_stream(pa.BufferReader(fh.read())).read_all()
 
 
 class ShardRows:

@@ -139,7 +139,7 @@ def main() -> None:
             seconds = run_stage(jsonl, spec, out)
             bare = bares["split_digits" if spec.numbers == "split_digits" else "default"]
             shards = sorted(Path(out, "shards").glob("*.arrow"))
-            tokens = sum(pa.ipc.open_file(pa.memory_map(str(s))).read_all().column("input_ids")
+            tokens = sum(pa.ipc.open_stream(pa.memory_map(str(s))).read_all().column("input_ids")
                          .combine_chunks().flatten().__len__() for s in shards)
             print(f"{name:<30}{seconds:>9.2f}{mb / seconds:>8.2f}{tokens:>14,}{len(shards):>8}"
                   f"{bare / seconds:>9.2f}{bare / max(seconds - floor, 1e-9):>25.2f}")
@@ -149,7 +149,7 @@ def main() -> None:
         shards = sorted(Path(out, "shards").glob("*.arrow"))
         infos = []
         for s in shards:
-            rows = pa.ipc.open_file(pa.memory_map(str(s))).read_all().num_rows
+            rows = pa.ipc.open_stream(pa.memory_map(str(s))).read_all().num_rows
             infos.append({"path": f"shards/{s.name}", "rows": rows})
         Path(out, "manifest.json").write_text(json.dumps({"shards": infos}))
         t0 = time.perf_counter()

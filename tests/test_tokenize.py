@@ -149,7 +149,7 @@ def test_shard_roundtrip_is_byte_stable(tmp_path):
     table = read_shard(str(tmp_path / "x" / info["path"]))
     assert table.column("input_ids").to_pylist() == rows.tolist()
     assert table.schema.field("input_ids").type == pa.list_(pa.int32())
-    mapped = pa.ipc.open_file(pa.memory_map(str(tmp_path / "x" / info["path"]))).read_all()
+    mapped = pa.ipc.open_stream(pa.memory_map(str(tmp_path / "x" / info["path"]))).read_all()
     assert mapped.num_rows == 3
 
 

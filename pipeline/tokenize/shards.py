@@ -1,5 +1,9 @@
 """Arrow IPC shards (zstd) written atomically, with their sha256 for the manifest.
 
+The IPC *streaming* format, one record batch per shard: it is what Hugging Face
+``datasets.Dataset.from_file`` memory-maps (it refuses the random-access file format), and pyarrow
+reads it with ``pa.ipc.open_stream``; ``load_dataset("arrow", ...)`` reads either.
+
 Columns: ``input_ids`` list<uint16|int32> (the type recorded in the manifest), ``num_values``
 list<float32> (xval only, parallel to ``input_ids``), ``doc_ids`` list<string> (provenance: the
 documents each row holds tokens of).
@@ -61,7 +65,7 @@ def shard_table(rows, row_doc_ids: list[list[str]], values=None, dtype: str = "i
 def shard_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     options = pa.ipc.IpcWriteOptions(compression="zstd")
-    with pa.ipc.new_file(sink, table.schema, options=options) as writer:
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
         writer.write_table(table)
     return sink.getvalue().to_pybytes()
 

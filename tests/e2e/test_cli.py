@@ -158,3 +158,18 @@ def test_stats_json_and_filtered_sample(demo_out):
     assert result.output.count("shards/shard-") == 2 and "notes/" in result.output
     result = runner.invoke(app, ["sample", str(demo_out), "-n", "1", "--language", "nope"])
     assert result.exit_code == 2 and "no kept document has language 'nope'" in result.output
+
+
+def test_shards_open_with_hugging_face_datasets_and_pyarrow(demo_out, tmp_path):
+    import pyarrow as pa
+    from datasets import Dataset, load_dataset
+
+    manifest = json.loads((demo_out / "manifest.json").read_text())
+    first = demo_out / manifest["shards"][0]["path"]
+    mapped = pa.ipc.open_stream(pa.memory_map(str(first))).read_all()
+    one = Dataset.from_file(str(first))
+    assert one.num_rows == mapped.num_rows == manifest["shards"][0]["rows"]
+    assert one[0]["input_ids"] == mapped.column("input_ids")[0].as_py()
+    every = load_dataset("arrow", data_files=str(demo_out / "shards" / "*.arrow"), split="train",
+                         cache_dir=str(tmp_path / "hf"))
+    assert every.num_rows == sum(s["rows"] for s in manifest["shards"])
