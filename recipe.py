@@ -45,6 +45,11 @@ class SourceSpec(_Model):
     language: str | None = None  # override detection for every document of this source
     doc_kind: DocKind | None = None  # override code/paper/web/text
     max_file_bytes: int = 1 << 20 << 4  # 16 MiB: larger files are rejected unread ("too_large")
+    max_line_bytes: int = 1 << 20 << 6  # 64 MiB: a longer JSONL line is rejected ("line_too_long")
+    # files: .tar(.gz/.bz2/.xz/.zst), .tgz, .zip and single .gz files are read as containers of
+    # documents, in memory, never extracted; at most max_inflated_bytes are inflated per archive.
+    archives: bool = True
+    max_inflated_bytes: int = 1 << 30 << 2  # 4 GiB
 
 
 class LanguageFilterSpec(_Model):

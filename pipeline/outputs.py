@@ -29,7 +29,7 @@ REJECTION_SCHEMA = pa.schema([
 
 
 def bucket_of(doc_id: str, num_files: int) -> int:
-    return int.from_bytes(hashlib.sha1(doc_id.encode("utf-8")).digest()[:8], "big") % num_files
+    return int.from_bytes(hashlib.sha1(doc_id.encode("utf-8", "surrogatepass")).digest()[:8], "big") % num_files
 
 
 def parquet_bytes(rows: list[dict], schema: pa.Schema) -> bytes:

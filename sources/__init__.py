@@ -15,7 +15,7 @@ import apache_beam as beam
 from mathcorpus import storage
 from mathcorpus.document import Rejection, Verdict
 from mathcorpus.recipe import RecipeError, SourceSpec
-from mathcorpus.sources.files import list_files, read_file
+from mathcorpus.sources.files import list_files, read_path
 from mathcorpus.sources.jsonl import read_jsonl
 
 REJECTED = "rejected"
@@ -38,7 +38,7 @@ def read_units(spec: SourceSpec) -> list:
 def read_unit(unit, spec: SourceSpec) -> Iterator[Verdict]:
     if spec.kind == "files":
         path, rel = unit
-        yield read_file(path, rel, spec)
+        yield from read_path(path, rel, spec)
     else:
         yield from read_jsonl(unit, spec)
 

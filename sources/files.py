@@ -8,6 +8,7 @@ rejected with a reason instead of being skipped.
 from __future__ import annotations
 
 import os
+from typing import Iterator
 
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.recipe import SourceSpec
@@ -49,6 +50,8 @@ def read_file(path: str, rel: str, spec: SourceSpec) -> Verdict:
     if not storage.is_remote(path):
         if os.path.islink(path):
             return reject("symlink_not_followed", os.readlink(path))
+        if not os.path.isfile(path):
+            return reject("special_file", "not a regular file (FIFO, socket or device)")
         try:
             size = os.path.getsize(path)
         except OSError as err:
@@ -64,5 +67,21 @@ def read_file(path: str, rel: str, spec: SourceSpec) -> Verdict:
     text, reason = decode_text(data)
     if text is None:
         return reject(reason, text=data[:4096].decode("utf-8", "replace"))
+    if not text.strip():
+        return reject("empty", f"{len(data)} bytes of whitespace" if data else "0 bytes")
     return Document(id=doc_id, text=text, source=spec.name, kind=spec.doc_kind or kind_of(rel),
                     language=spec.language, path=rel)
+
+
+def read_path(path: str, rel: str, spec: SourceSpec) -> Iterator[Verdict]:
+    """One file of a tree: an archive gives its members (archives.py), any other file one verdict."""
+    from mathcorpus.sources.archives import is_archive, read_archive
+
+    if spec.archives and is_archive(rel) and not (not storage.is_remote(path) and os.path.islink(path)):
+        try:
+            yield from read_archive(path, rel, spec)
+        except OSError as err:
+            yield Rejection(id=f"{spec.name}/{rel}", source=spec.name, stage="sources", reason="unreadable",
+                            path=path, detail=str(err))
+        return
+    yield read_file(path, rel, spec)

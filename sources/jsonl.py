@@ -1,7 +1,9 @@
 """JSONL files, plain or compressed (.zst, .gz), one Document per line.
 
-Rows are streamed (never the whole file in memory). A malformed line, a row without the text field
-or a corrupt compressed stream becomes a Rejection with a reason; the rest of the file still counts.
+Rows are streamed (never the whole file in memory, never a whole overlong line either). A malformed
+line, a row without the text field or with a blank one, a line that is not UTF-8 or is longer than
+``max_line_bytes``, or a corrupt compressed stream becomes a Rejection with a reason; the rest of the
+file still counts.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import zstandard
 from mathcorpus import storage
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.recipe import SourceSpec
+from mathcorpus.sources.compression import TruncatedStream, _ZstdReader  # noqa: F401
 
 # Row fields copied onto the Document when present (Stack / OpenWebMath style rows).
 _FIELD_ALIASES = {"language": ("lang", "language"), "path": ("path", "max_stars_repo_path"),
@@ -24,57 +27,36 @@ _FIELD_ALIASES = {"language": ("lang", "language"), "path": ("path", "max_stars_
                   "url": ("url",)}
 
 
-class TruncatedStream(ValueError):
-    pass
-
-
-class _ZstdReader(io.RawIOBase):
-    """Streaming zstd decompression that notices truncation (zstandard's stream_reader just ends).
-
-    Concatenated frames are read one after the other; input that ends inside a frame raises.
-    """
-
-    def __init__(self, raw, chunk: int = 1 << 20):
-        self._raw, self._chunk = raw, chunk
-        self._dobj = zstandard.ZstdDecompressor().decompressobj()
-        self._buffer = b""
-        self._in_frame = False
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, out) -> int:
-        while not self._buffer:
-            data = self._raw.read(self._chunk)
-            if not data:
-                if self._in_frame:
-                    raise TruncatedStream("zstd stream ends inside a frame (truncated file)")
-                return 0
-            while data:
-                self._in_frame = True
-                self._buffer += self._dobj.decompress(data)
-                if not self._dobj.eof:
-                    break
-                data, self._in_frame = self._dobj.unused_data, False
-                self._dobj = zstandard.ZstdDecompressor().decompressobj()
-        n = min(len(out), len(self._buffer))
-        out[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        return n
-
-    def close(self) -> None:
-        self._raw.close()
-        super().close()
-
-
-def open_text_lines(path: str) -> IO[str]:
-    """A text stream over a JSONL file, decompressing by extension."""
+def open_byte_stream(path: str) -> IO[bytes]:
+    """A buffered binary stream over a JSONL file, decompressed by extension."""
     raw = storage.open_read(path)
     if path.endswith(".zst") or path.endswith(".zstd"):
         raw = _ZstdReader(raw)
     elif path.endswith(".gz"):
         raw = gzip.GzipFile(fileobj=raw)
-    return io.TextIOWrapper(io.BufferedReader(raw), encoding="utf-8", errors="strict", newline="\n")
+    return io.BufferedReader(raw, buffer_size=1 << 20)
+
+
+def byte_lines(stream: IO[bytes], max_line_bytes: int) -> Iterator[tuple[bytes, bool]]:
+    """(line, complete) pairs; a line longer than `max_line_bytes` is cut there (complete=False) and
+    the rest of it is read and thrown away in bounded chunks, so one huge line never sits in memory."""
+    while True:
+        line = stream.readline(max_line_bytes + 1)
+        if not line:
+            return
+        if len(line) <= max_line_bytes or line.endswith(b"\n"):
+            yield line, True
+            continue
+        while True:  # drain the rest of the overlong line
+            rest = stream.readline(1 << 20)
+            if not rest or rest.endswith(b"\n"):
+                break
+        yield line[:max_line_bytes], False
+
+
+def _valid_unicode(value: str) -> str:
+    """Metadata with lone surrogates (from JSON escapes) gets U+FFFD instead, so it can be written."""
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def parse_row(line: str, lineno: int, path: str, spec: SourceSpec) -> Verdict:
@@ -94,25 +76,52 @@ def parse_row(line: str, lineno: int, path: str, spec: SourceSpec) -> Verdict:
     if not isinstance(text, str):
         return reject("missing_text_field", f"no string field {spec.text_field!r}")
     raw_id = row.get(spec.id_field) if spec.id_field else None
-    doc_id = f"{spec.name}/{raw_id}" if raw_id is not None else fallback_id
-    fields = {name: next((str(row[a]) for a in aliases if row.get(a) is not None), None)
+    doc_id = _valid_unicode(f"{spec.name}/{raw_id}") if raw_id is not None else fallback_id
+    fields = {name: next((_valid_unicode(str(row[a])) for a in aliases if row.get(a) is not None), None)
               for name, aliases in _FIELD_ALIASES.items()}
     row_language = fields.pop("language")
     language = spec.language or row_language
+    try:  # JSON escapes can spell lone surrogates ("\ud800"): not Unicode text, unwritable to Parquet
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return Rejection(id=doc_id, source=spec.name, stage="sources",
+                         reason="invalid_unicode", path=path, detail=f"line {lineno}: {err.reason}",
+                         text=_valid_unicode(text[:4096]))
+    if not text.strip():
+        return Rejection(id=doc_id, source=spec.name, stage="sources", reason="empty", path=path,
+                         detail=f"line {lineno}: the text field is empty or blank")
     kind = spec.doc_kind or ("web" if fields["url"] else "code" if language else "text")
-    return Document(id=doc_id, text=text, source=spec.name, kind=kind, language=language, **fields)
+    return Document(id=doc_id, text=text, source=spec.name, kind=kind, language=language,
+                    meta={"origin": f"{path}:{lineno}"}, **fields)
 
 
 def read_jsonl(path: str, spec: SourceSpec) -> Iterator[Verdict]:
+    """Every non-blank line becomes a Document or a Rejection: bad lines (malformed JSON, missing
+    text field, invalid UTF-8, longer than ``max_line_bytes``) never stop the file."""
     lineno = 0
+    name = os.path.basename(path)
     try:
-        with open_text_lines(path) as lines:
-            for lineno, line in enumerate(lines, start=1):
-                if line.strip():
-                    yield parse_row(line, lineno, path, spec)
-    except (OSError, EOFError, UnicodeDecodeError, zstandard.ZstdError, ValueError) as err:
-        # The stream broke (truncated/corrupt archive or undecodable bytes): what was read counts;
-        # the unreadable remainder is one rejection that says where it stopped.
-        yield Rejection(id=f"{spec.name}/{os.path.basename(path)}:{lineno + 1}-", source=spec.name,
+        with open_byte_stream(path) as stream:
+            for lineno, (raw, complete) in enumerate(byte_lines(stream, spec.max_line_bytes), start=1):
+                if not raw.strip():  # blank lines (ASCII whitespace only) are not rows
+                    continue
+                if not complete:
+                    yield Rejection(id=f"{spec.name}/{name}:{lineno}", source=spec.name, stage="sources",
+                                    reason="line_too_long", path=path,
+                                    text=raw[:4096].decode("utf-8", "replace"),
+                                    detail=f"line longer than max_line_bytes {spec.max_line_bytes:,}")
+                    continue
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as err:
+                    yield Rejection(id=f"{spec.name}/{name}:{lineno}", source=spec.name, stage="sources",
+                                    reason="invalid_utf8", path=path, detail=str(err),
+                                    text=raw[:4096].decode("utf-8", "replace"))
+                    continue
+                yield parse_row(line, lineno, path, spec)
+    except (OSError, EOFError, zstandard.ZstdError, ValueError) as err:
+        # The stream broke (truncated/corrupt archive): what was read counts; the unreadable
+        # remainder is one rejection that says where it stopped.
+        yield Rejection(id=f"{spec.name}/{name}:{lineno + 1}-", source=spec.name,
                         stage="sources", reason="corrupt_file", path=path,
                         detail=f"stopped after line {lineno}: {type(err).__name__}: {err}")

@@ -3,6 +3,7 @@ import json
 import os
 
 import zstandard
+from hypothesis import given, settings, strategies as st
 
 from mathcorpus.document import Document, Rejection
 from mathcorpus.recipe import SourceSpec
@@ -100,3 +101,55 @@ def test_language_override_per_source(tmp_path):
     spec = SourceSpec(kind="jsonl", path=str(path), name="j", language="lean4")
     [doc] = read_jsonl(str(path), spec)
     assert doc.language == "lean4"
+
+
+def test_jsonl_bad_bytes_long_lines_and_blank_texts_do_not_stop_the_file(tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b'{"text": "one"}\n' + b'{"text": "caf\xe9"}\n' + b'{"text": "' + b"x" * 5000 + b'"}\n'
+                     + b'{"text": "   "}\n' + b'{"text": "two"}\n' + b'{"text": "' + b"y" * 3000)
+    spec = SourceSpec(kind="jsonl", path=str(path), name="j", max_line_bytes=1000)
+    verdicts = list(read_jsonl(str(path), spec))
+    assert [getattr(v, "reason", "kept") for v in verdicts] == [
+        "kept", "invalid_utf8", "line_too_long", "empty", "kept", "line_too_long"]
+    assert verdicts[4].text == "two" and verdicts[4].meta["origin"].endswith("mixed.jsonl:5")
+    assert len(verdicts[2].text) <= 4096
+
+
+def test_files_empty_and_special_files(tmp_path):
+    (tmp_path / "empty.py").write_bytes(b"")
+    (tmp_path / "blank.md").write_text("\n\n   \n")
+    os.mkfifo(tmp_path / "pipe.txt")
+    spec = files_spec(tmp_path)
+    verdicts = {rel: read_file(p, rel, spec) for p, rel in read_units(spec)}
+    assert {rel: v.reason for rel, v in verdicts.items()} == {"blank.md": "empty", "empty.py": "empty",
+                                                             "pipe.txt": "special_file"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2000))
+def test_jsonl_reader_never_crashes_and_accounts_for_every_line(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("fuzz") / "f.jsonl"
+    path.write_bytes(data)
+    verdicts = list(read_jsonl(str(path), SourceSpec(kind="jsonl", path=str(path), name="f", max_line_bytes=500)))
+    lines = [line for line in data.split(b"\n") if line.strip()]
+    assert len(verdicts) == len(lines)
+    assert all(isinstance(v, (Document, Rejection)) for v in verdicts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=300), max_size=8))
+def test_jsonl_reader_roundtrips_arbitrary_unicode_rows(tmp_path_factory, texts):
+    path = tmp_path_factory.mktemp("fuzz") / "u.jsonl"
+    path.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    verdicts = list(read_jsonl(str(path), SourceSpec(kind="jsonl", path=str(path), name="u")))
+    assert [v.text for v in verdicts if isinstance(v, Document)] == [t for t in texts if t.strip()]
+    assert all(v.reason == "empty" for v in verdicts if isinstance(v, Rejection))
+
+
+def test_lone_surrogates_from_json_escapes_are_rejected_or_replaced(tmp_path):
+    path = tmp_path / "s.jsonl"
+    path.write_text('{"text": "bad \\ud800 text"}\n{"text": "ok \\ud83d\\ude00", "id": "x\\udc00", "repo": "\\ud800"}\n')
+    spec = SourceSpec(kind="jsonl", path=str(path), name="s", id_field="id")
+    bad, good = read_jsonl(str(path), spec)
+    assert bad.reason == "invalid_unicode" and bad.text.encode("utf-8")
+    assert good.text == "ok \U0001F600" and good.id == "s/x\ufffd" and good.repo == "\ufffd"

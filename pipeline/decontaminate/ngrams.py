@@ -27,7 +27,7 @@ def normalize_words(text: str) -> list[str]:
 
 
 def hash_ngram(words: list[str]) -> int:
-    return int.from_bytes(hashlib.blake2b(" ".join(words).encode("utf-8"), digest_size=8).digest(), "big")
+    return int.from_bytes(hashlib.blake2b(" ".join(words).encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
 
 def ngram_hashes(words: list[str], n: int) -> list[int]:

@@ -19,4 +19,4 @@ def normalize_for_exact(text: str) -> str:
 
 
 def exact_key(text: str) -> str:
-    return hashlib.sha1(normalize_for_exact(text).encode("utf-8")).hexdigest()
+    return hashlib.sha1(normalize_for_exact(text).encode("utf-8", "surrogatepass")).hexdigest()

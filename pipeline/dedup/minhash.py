@@ -22,8 +22,8 @@ SEED = 1  # fixed: signatures must agree across workers and runs
 def shingles(text: str, ngram: int) -> list[bytes]:
     words = _WORD.findall(text.lower())
     if len(words) <= ngram:
-        return [" ".join(words).encode("utf-8")]
-    return [" ".join(words[i:i + ngram]).encode("utf-8") for i in range(len(words) - ngram + 1)]
+        return [" ".join(words).encode("utf-8", "surrogatepass")]
+    return [" ".join(words[i:i + ngram]).encode("utf-8", "surrogatepass") for i in range(len(words) - ngram + 1)]
 
 
 def signature(text: str, num_perm: int, ngram: int) -> np.ndarray:

