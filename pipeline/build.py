@@ -22,6 +22,7 @@ from mathcorpus.filters.quality import QualityFilter
 from mathcorpus.pipeline.assets import ensure_assets
 from mathcorpus.pipeline.decontaminate import Decontaminate
 from mathcorpus.pipeline.dedup import Dedup
+from mathcorpus.pipeline.ids import UniqueIds
 from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, WriteTable, build_manifest,
                                          summarize_counts, write_manifest, write_report)
 from mathcorpus.pipeline.tokenize import Tokenize
@@ -43,6 +44,8 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     docs = [r.documents for r in reads] | "AllSources" >> beam.Flatten()
     rejected = [r[REJECTED] for r in reads]
     inputs = ([docs] + rejected) | "AllInputs" >> beam.Flatten()
+    unique = docs | "UniqueIds" >> UniqueIds()
+    docs, rejected = unique.documents, rejected + [unique[REJECTED]]
 
     doc_filters = [LanguageFilter(recipe.filters.language)]  # always: it also detects the language
     if recipe.filters.quality:

@@ -33,7 +33,9 @@ def bucket_of(doc_id: str, num_files: int) -> int:
 
 
 def parquet_bytes(rows: list[dict], schema: pa.Schema) -> bytes:
-    table = pa.Table.from_pylist(sorted(rows, key=lambda r: r["id"]), schema=schema)
+    # Ids can tie among rejections (a tar member name given twice): the whole row breaks the tie.
+    rows = sorted(rows, key=lambda r: (r["id"], json.dumps(r, sort_keys=True, default=str)))
+    table = pa.Table.from_pylist(rows, schema=schema)
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()

@@ -58,6 +58,7 @@ class ArchiveReader:
     def __init__(self, path: str, rel: str, spec: SourceSpec):
         self.path, self.rel, self.spec = path, rel, spec
         self.budget = InflateBudget(spec.max_inflated_bytes)
+        self.members = 0  # members seen so far, numbered in archive order (provenance, id ties)
 
     # -- verdicts ------------------------------------------------------------------------------
     def _id(self, inner: str) -> str:
@@ -91,7 +92,7 @@ class ArchiveReader:
         path = f"{self.rel}{inner}"
         yield Document(id=self._id(inner), text=text, source=self.spec.name,
                        kind=self.spec.doc_kind or kind_of(name), language=self.spec.language, path=path,
-                       meta={"origin": path})
+                       meta={"origin": path, "member": self.members})
 
     # -- formats -------------------------------------------------------------------------------
     def read(self) -> Iterator[Verdict]:
@@ -143,6 +144,7 @@ class ArchiveReader:
         # Stream mode ("r|"): members in order, nothing seeks, nothing is extracted to disk.
         with tarfile.open(fileobj=inflated, mode="r|") as tar:
             for member in tar:
+                self.members += 1
                 member_inner = f"{inner}::{member.name}"
                 if member.isdir():
                     continue
@@ -166,6 +168,7 @@ class ArchiveReader:
         self.budget.take(len(data))
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in archive.infolist():
+                self.members += 1
                 member_inner = f"{inner}::{info.filename}"
                 if info.is_dir():
                     continue

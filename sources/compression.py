@@ -93,14 +93,38 @@ def compression_of(head: bytes) -> str | None:
     return next((name for magic, name in MAGIC if head.startswith(magic)), None)
 
 
+class Read1Reader(io.RawIOBase):
+    """A raw stream over GzipFile/BZ2File/LZMAFile that reads with ``read1`` (one chunk at a time).
+
+    Their ``read(n)`` loops until n bytes and, when the input is truncated, raises and loses every
+    byte it had decoded in that call; ``read1`` hands each chunk over first, so a truncated file
+    keeps everything up to the cut.
+    """
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, out) -> int:
+        data = self._stream.read1(len(out))
+        out[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()
+
+
 def decompressed(raw, compression: str | None):
     """A binary stream of `raw` decompressed (`compression` from `compression_of`, None = as is)."""
     if compression == "gzip":
-        return gzip.GzipFile(fileobj=raw)
+        return Read1Reader(gzip.GzipFile(fileobj=raw))
     if compression == "bz2":
-        return bz2.BZ2File(raw)
+        return Read1Reader(bz2.BZ2File(raw))
     if compression == "xz":
-        return lzma.LZMAFile(raw)
+        return Read1Reader(lzma.LZMAFile(raw))
     if compression == "zstd":
         return _ZstdReader(raw)
     return raw

@@ -19,7 +19,7 @@ import zstandard
 from mathcorpus import storage
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.recipe import SourceSpec
-from mathcorpus.sources.compression import TruncatedStream, _ZstdReader  # noqa: F401
+from mathcorpus.sources.compression import Read1Reader, TruncatedStream, _ZstdReader  # noqa: F401
 
 # Row fields copied onto the Document when present (Stack / OpenWebMath style rows).
 _FIELD_ALIASES = {"language": ("lang", "language"), "path": ("path", "max_stars_repo_path"),
@@ -33,7 +33,7 @@ def open_byte_stream(path: str) -> IO[bytes]:
     if path.endswith(".zst") or path.endswith(".zstd"):
         raw = _ZstdReader(raw)
     elif path.endswith(".gz"):
-        raw = gzip.GzipFile(fileobj=raw)
+        raw = Read1Reader(gzip.GzipFile(fileobj=raw))
     return io.BufferedReader(raw, buffer_size=1 << 20)
 
 
@@ -92,7 +92,7 @@ def parse_row(line: str, lineno: int, path: str, spec: SourceSpec) -> Verdict:
                          detail=f"line {lineno}: the text field is empty or blank")
     kind = spec.doc_kind or ("web" if fields["url"] else "code" if language else "text")
     return Document(id=doc_id, text=text, source=spec.name, kind=kind, language=language,
-                    meta={"origin": f"{path}:{lineno}"}, **fields)
+                    meta={"origin": path, "line": lineno}, **fields)
 
 
 def read_jsonl(path: str, spec: SourceSpec) -> Iterator[Verdict]:
