@@ -47,6 +47,10 @@ def _summary_table(manifest: dict, out: str, seconds: float | None) -> Table:
     table.add_row("kept", f"{counts['kept']:,}")
     for reason, n in counts["dropped"].items():
         table.add_row(f"  dropped: {reason}", f"{n:,}")
+    for source, c in counts["by_source"].items():  # the invariant, per source, as checked by the run
+        dropped = sum(c["dropped"].values())
+        table.add_row(f"  {source}: input = kept + dropped",
+                      f"{c['input']:,} = {c['kept']:,} + {dropped:,}")
     table.add_row("tokens (in shards)", f"{tokens['total']:,}")
     table.add_row("shards written", f"{len(manifest['shards']):,}")
     table.add_row("contamination hits", f"{manifest['contamination']['hits']:,}")

@@ -153,3 +153,19 @@ def test_lone_surrogates_from_json_escapes_are_rejected_or_replaced(tmp_path):
     bad, good = read_jsonl(str(path), spec)
     assert bad.reason == "invalid_unicode" and bad.text.encode("utf-8")
     assert good.text == "ok \U0001F600" and good.id == "s/x\ufffd" and good.repo == "\ufffd"
+
+
+def test_unreadable_files_are_rejected(tmp_path, monkeypatch):
+    """Permissions cannot make a file unreadable for root (CI), so the read itself fails here."""
+    from mathcorpus import storage
+
+    (tmp_path / "a.py").write_text("x = 1\n")
+    spec = files_spec(tmp_path)
+    [(path, rel)] = read_units(spec)
+
+    def refuse(_path):
+        raise PermissionError(13, "Permission denied", _path)
+
+    monkeypatch.setattr(storage, "read_bytes", refuse)
+    verdict = read_file(path, rel, spec)
+    assert verdict.reason == "unreadable" and "Permission denied" in verdict.detail
