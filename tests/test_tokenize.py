@@ -188,6 +188,13 @@ def test_trained_tokenizer_splits_digits_roundtrips_and_is_deterministic(tmp_pat
     assert encoder.tokenizer.decode(ids[:-1].tolist()) == "x = 12345 λ"
 
 
+def test_fast_batch_encoding_gives_the_same_ids_as_encode_batch(bpe, sentencepiece_bpe):
+    for path in (bpe, sentencepiece_bpe):
+        encoder = Encoder(load_tokenizer(path), add_eos=False)
+        slow = [e.ids for e in encoder.tokenizer.encode_batch(TEXTS, add_special_tokens=False)]
+        assert [ids.tolist() for ids, _ in encoder.encode(TEXTS)] == slow
+
+
 def _digit_runs(encoder, ids):
     return [t for t in (encoder.tokenizer.id_to_token(int(i)) for i in ids) if sum(c.isdigit() for c in t) > 1]
 

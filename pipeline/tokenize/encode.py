@@ -93,6 +93,9 @@ class Encoder:
                             if tokenizer.token_to_id(t) is not None),
                            self.eos_id if self.eos_id is not None else eos_id_or_zero(tokenizer))
         self.vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
+        # encode_batch_fast (tokenizers >= 0.20) skips character offsets, which nothing here needs:
+        # the same ids, about a third less time.
+        self._encode_batch = getattr(tokenizer, "encode_batch_fast", tokenizer.encode_batch)
 
     @classmethod
     def from_spec(cls, spec) -> "Encoder":
@@ -110,11 +113,11 @@ class Encoder:
     def encode(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """(ids, values) per text; values is None unless numbers == "xval". One Rust batch call."""
         if self.numbers != "xval":
-            encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
+            encodings = self._encode_batch(list(texts), add_special_tokens=False)
             return [(self._frame(enc.ids), None) for enc in encodings]
         splits = [split_numbers(t) for t in texts]
         pieces = [seg for segments, _ in splits for seg in segments if seg]
-        encoded = iter(self.tokenizer.encode_batch(pieces, add_special_tokens=False)) if pieces else iter(())
+        encoded = iter(self._encode_batch(pieces, add_special_tokens=False)) if pieces else iter(())
         out = []
         for segments, values in splits:
             ids, value_at = [], {}
