@@ -108,15 +108,32 @@ class DedupSpec(_Model):
 
 
 class BenchmarkSpec(_Model):
+    # A JSONL (.gz/.zst), JSON, Parquet or Arrow file, or a folder: a Hugging Face `save_to_disk`
+    # dataset (Dataset or DatasetDict) or a folder of such files.
     path: str
-    name: str | None = None  # defaults to the file stem
-    fields: list[str] | None = None  # fields whose text is indexed (default: "text")
+    name: str | None = None  # default: the folder name (file stem when it is not a split name)
+    # Fields whose text is indexed, each on its own (the report says which one matched). Default:
+    # "text" when rows have it, else problem/solution/question/answer where present.
+    fields: list[str] | None = None
+    id_field: str | None = None  # default: id, idx, unique_id, problem_id, task_id, name; else the row number
+    split: str | None = None  # a DatasetDict's split to read (default all); else a label for the report
+    # Formal benchmarks (miniF2F, ProofNet ...) are matched by theorem: name and normalized statement.
+    # Default: rows that have `statement_field` and no `fields` given.
+    formal: bool | None = None
+    statement_field: str = "formal_statement"
+    name_field: str = "name"
 
 
 class DecontaminateSpec(_Model):
     benchmarks: list[BenchmarkSpec]
-    ngram: int = 13
-    mode: Literal["drop", "report"] = "drop"
+    ngram: int = Field(13, ge=1)
+    # drop: reject a document with a hit; mask: cut the overlapping spans (and matched theorems) and
+    # keep the rest; report: change nothing. Every hit is reported in every mode.
+    mode: Literal["drop", "mask", "report"] = "drop"
+    min_matching_ngrams: int = Field(1, ge=1)  # distinct shared n-grams before an item counts as a hit
+    long_overlap: int = Field(30, ge=1)  # report: a shared run of this many words is a long overlap (Llemma)
+    # n-grams found in more benchmark items than this are template phrases, not evidence: not indexed
+    max_items_per_ngram: int = Field(10, ge=1)
 
     @model_validator(mode="before")
     @classmethod

@@ -62,11 +62,69 @@ class WriteTable(beam.PTransform):
                 | "WriteFile" >> beam.Map(self._write))
 
 
+def _hit_key(h: dict) -> tuple:
+    return (h["doc_id"], h["benchmark"], h.get("split") or "", h["item"], h.get("field") or "",
+            h.get("kind") or "", h.get("declaration") or "")
+
+
+def item_summaries(hits: list[dict]) -> list[dict]:
+    """Per benchmark item: which documents share text with it, how much, the longest shared span."""
+    items: dict[tuple, dict] = {}
+    for h in sorted(hits, key=_hit_key):
+        key = (h["benchmark"], h.get("split") or "", h["item"])
+        s = items.setdefault(key, {"benchmark": key[0], "split": key[1], "item": key[2], "documents": [],
+                                   "fields": [], "matching_ngrams": 0, "longest_span_words": 0,
+                                   "long_overlap_documents": 0, "theorem_cuts": 0})
+        if h["doc_id"] not in s["documents"]:
+            s["documents"].append(h["doc_id"])
+        if h.get("kind") == "theorem":
+            s["theorem_cuts"] += 1
+            continue
+        if h.get("field") and h["field"] not in s["fields"]:
+            s["fields"].append(h["field"])
+        s["matching_ngrams"] += h.get("matching_ngrams", 0)
+        s["longest_span_words"] = max(s["longest_span_words"], h.get("longest_span_words", 0))
+        s["long_overlap_documents"] += 1 if h.get("long_overlap") else 0
+    out = []
+    for key in sorted(items):
+        s = items[key]
+        s["num_documents"] = len(s["documents"])
+        s["documents"] = s["documents"][:100]
+        s["fields"] = sorted(s["fields"])
+        out.append(s)
+    return out
+
+
 def write_report(out_dir: str, hits: list[dict]) -> None:
-    lines = [json.dumps(h, sort_keys=True, ensure_ascii=False)
-             for h in sorted(hits, key=lambda h: (h["doc_id"], h["benchmark"], h["item"]))]
-    storage.write_bytes_atomic(storage.join(out_dir, "reports", "contamination.jsonl"),
-                               "".join(line + "\n" for line in lines).encode("utf-8"))
+    """reports/contamination.jsonl (one line per hit) and contamination_items.jsonl (per item)."""
+    for name, rows in (("contamination.jsonl", sorted(hits, key=_hit_key)),
+                       ("contamination_items.jsonl", item_summaries(hits))):
+        lines = [json.dumps(r, sort_keys=True, ensure_ascii=False) for r in rows]
+        storage.write_bytes_atomic(storage.join(out_dir, "reports", name),
+                                   "".join(line + "\n" for line in lines).encode("utf-8"))
+
+
+def contamination_summary(hits: list[dict]) -> dict:
+    """The manifest's view: hits, documents and items per benchmark, per benchmark split, per source."""
+    def block(selected: list[dict]) -> dict:
+        return {"hits": len(selected), "documents": len({h["doc_id"] for h in selected}),
+                "items": len({(h["benchmark"], h.get("split"), h["item"]) for h in selected}),
+                "long_overlaps": sum(1 for h in selected if h.get("long_overlap")),
+                "theorem_cuts": sum(1 for h in selected if h.get("kind") == "theorem")}
+
+    def grouped(key) -> dict:
+        groups: dict[str, list] = defaultdict(list)
+        for h in hits:
+            groups[key(h)].append(h)
+        return {k: block(v) for k, v in sorted(groups.items())}
+
+    actions: dict[str, int] = defaultdict(int)
+    for h in hits:
+        actions[h.get("action") or "reported"] += 1
+    return {**block(hits), "actions": dict(sorted(actions.items())),
+            "by_benchmark": grouped(lambda h: h["benchmark"]),
+            "by_split": grouped(lambda h: f"{h['benchmark']}/{h.get('split') or ''}"),
+            "by_source": grouped(lambda h: h["source"])}
 
 
 class AccountingError(RuntimeError):
@@ -129,9 +187,6 @@ def build_manifest(*, recipe: dict, counts: dict, tables: dict, tokenizer: dict 
         docs_by_language[language] += docs
         by_source_language[source][language] = {"documents": docs, "tokens": n}
     numbers = _number_summary([s["numbers"] for s in shards if "numbers" in s])
-    hits_by_benchmark: dict[str, int] = defaultdict(int)
-    for h in hits:
-        hits_by_benchmark[h["benchmark"]] += 1
     return {
         "mathcorpus_version": __version__,
         "name": recipe["name"],
@@ -151,11 +206,7 @@ def build_manifest(*, recipe: dict, counts: dict, tables: dict, tokenizer: dict 
         },
         **({"numbers": numbers} if numbers else {}),
         "shards": [{k: s[k] for k in ("path", "rows", "tokens", "bytes", "sha256")} for s in shards],
-        "contamination": {
-            "hits": len(hits),
-            "documents": len({h["doc_id"] for h in hits}),
-            "by_benchmark": dict(sorted(hits_by_benchmark.items())),
-        },
+        "contamination": contamination_summary(hits),
     }
 
 

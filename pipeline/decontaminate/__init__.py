@@ -1,95 +1,90 @@
-"""Decontamination stage: n-gram overlap against benchmark files, every hit reported.
+"""Decontamination stage: documents against benchmark files, every hit reported.
 
-The benchmark index (64-bit n-gram hash -> benchmark item) is built inside the pipeline and handed to
-workers as a side input, so it works unchanged on any runner. Modes: ``drop`` rejects a document with
-any hit (reason ``contaminated``); ``report`` keeps it. Either way each (document, benchmark item)
-pair becomes one line of ``reports/contamination.jsonl``.
+    benchmarks -> items -> n-gram index (one NumPy index, a side input) ----\\
+    benchmarks -> formal theorems -> name/statement index (side input) ------> Match -> documents
+                                                                                      -> rejected
+                                                                                      -> hits
+
+Per document: first, in Lean/Isabelle/Coq files, declarations stating a formal benchmark theorem are
+cut (``formal.py``); then the text is matched by word n-grams (``index.py``; normalization in
+``ngrams.py``). Modes: ``drop`` rejects a document with an n-gram hit (reason ``contaminated``);
+``mask`` removes the matching spans and keeps the rest (a document left blank is rejected);
+``report`` changes nothing. Every hit, in every mode, is one line of ``reports/contamination.jsonl``.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from collections import defaultdict
-from typing import Iterator
-
 import apache_beam as beam
 
-from mathcorpus import storage
 from mathcorpus.document import Document, Rejection
-from mathcorpus.pipeline.decontaminate.ngrams import ngram_hashes, normalize_words
-from mathcorpus.recipe import BenchmarkSpec, DecontaminateSpec, RecipeError
+from mathcorpus.pipeline.decontaminate.benchmarks import (FormalItem, TextItem, benchmark_name,  # noqa: F401
+                                                          read_benchmark)
+from mathcorpus.pipeline.decontaminate.formal import cut_declarations, formal_index, is_formal
+from mathcorpus.pipeline.decontaminate.index import NgramIndex, build_index, masked_text, match_words
+from mathcorpus.pipeline.decontaminate.ngrams import normalize_words, word_spans
+from mathcorpus.recipe import DecontaminateSpec
 
 REJECTED, HITS = "rejected", "hits"
 STAGE = "decontaminate"
-_ITEM_ID_FIELDS = ("id", "idx", "name", "unique_id", "problem_id")
+ACTIONS = {"drop": "dropped", "mask": "masked", "report": "reported"}
 
 
-def benchmark_name(spec: BenchmarkSpec) -> str:
-    if spec.name:
-        return spec.name
-    parent = os.path.basename(os.path.dirname(spec.path.rstrip("/")))
-    stem = os.path.basename(spec.path).split(".")[0]
-    return f"{parent}/{stem}" if parent else stem
-
-
-def read_benchmark_items(spec: BenchmarkSpec) -> Iterator[tuple[str, str, str]]:
-    """(benchmark, item id, text) for every row of a benchmark JSONL file."""
-    name = benchmark_name(spec)
-    fields = spec.fields or ["text"]
-    with storage.open_read(spec.path) as fh:
-        for lineno, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                row = json.loads(raw)
-            except json.JSONDecodeError as err:
-                raise RecipeError(f"benchmark {spec.path}:{lineno}: not JSON ({err})") from None
-            missing = [f for f in fields if f not in row]
-            if missing:
-                raise RecipeError(f"benchmark {spec.path}:{lineno}: no field(s) {missing}; set `fields:` "
-                                  f"for this benchmark in the recipe (row keys: {sorted(row)})")
-            item_id = next((str(row[k]) for k in _ITEM_ID_FIELDS if k in row), str(lineno))
-            yield name, item_id, "\n".join(str(row[f]) for f in fields)
-
-
-def item_ngrams(item: tuple[str, str, str], n: int) -> list[tuple[int, str]]:
-    benchmark, item_id, text = item
-    ref = f"{benchmark}#{item_id}"
-    return [(h, ref) for h in set(ngram_hashes(normalize_words(text), n))]
-
-
-def find_hits(doc: Document, index: dict[int, str], n: int) -> list[dict]:
-    """One record per benchmark item sharing at least one n-gram with `doc`."""
-    words = normalize_words(doc.text)
-    matches: dict[str, list[int]] = defaultdict(list)
-    for pos, h in enumerate(ngram_hashes(words, n)):
-        ref = index.get(h)
-        if ref is not None:
-            matches[ref].append(pos)
-    hits = []
-    for ref, positions in sorted(matches.items()):
-        benchmark, _, item = ref.rpartition("#")
-        first = positions[0]
-        hits.append({"doc_id": doc.id, "source": doc.source, "benchmark": benchmark, "item": item,
-                     "ngram": n, "matching_ngrams": len(positions),
-                     "first_match": " ".join(words[first:first + n])})
-    return hits
+def decontaminate_document(doc: Document, index: NgramIndex, formal: dict, spec: DecontaminateSpec
+                           ) -> tuple[Document | Rejection, list[dict]]:
+    """The document after decontamination (or its rejection) and its hit records. Pure."""
+    base = {"doc_id": doc.id, "source": doc.source}
+    hits: list[dict] = []
+    text = doc.text
+    if (formal["names"] or formal["statements"]) and is_formal(doc.language, doc.path):
+        new_text, cuts = cut_declarations(text, formal)
+        action = "reported" if spec.mode == "report" else "cut"
+        for cut in cuts:
+            hits.append({**base, "kind": "theorem", "action": action, **cut})
+        if cuts and spec.mode != "report":
+            text = new_text
+    words = normalize_words(text)
+    matches = match_words(words, index, spec.min_matching_ngrams)
+    action = ACTIONS[spec.mode]
+    for m in matches:
+        record = {k: v for k, v in m.items() if k != "positions"}
+        hits.append({**base, "kind": "ngram", "ngram": index.n, "action": action,
+                     "long_overlap": m["longest_span_words"] >= spec.long_overlap, **record})
+    if matches and spec.mode == "drop":
+        refs = ", ".join(f"{m['benchmark']}/{m['split']}#{m['item']}" for m in matches[:5])
+        return Rejection.of(doc, STAGE, "contaminated", refs), hits
+    if matches and spec.mode == "mask":
+        positions = sorted({int(p) for m in matches for p in m["positions"]})
+        text = masked_text(text, word_spans(text), positions, index.n)
+    if text is not doc.text:
+        if not text.strip():
+            return Rejection.of(doc, STAGE, "contaminated", "nothing left after cutting benchmark text"), hits
+        kinds = sorted({h["kind"] for h in hits})
+        return doc.replace(text=text, meta={**doc.meta, "decontaminated": kinds}), hits
+    return doc, hits
 
 
 class _MatchDoFn(beam.DoFn):
     def __init__(self, spec: DecontaminateSpec):
         self._spec = spec
 
-    def process(self, doc: Document, index: dict[int, str]):
-        hits = find_hits(doc, index, self._spec.ngram)
+    def process(self, doc: Document, index: NgramIndex, formal: dict):
+        verdict, hits = decontaminate_document(doc, index, formal, self._spec)
         for hit in hits:
             yield beam.pvalue.TaggedOutput(HITS, hit)
-        if hits and self._spec.mode == "drop":
-            refs = ", ".join(f"{h['benchmark']}#{h['item']}" for h in hits[:5])
-            yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, STAGE, "contaminated", refs))
+        if isinstance(verdict, Rejection):
+            yield beam.pvalue.TaggedOutput(REJECTED, verdict)
         else:
-            yield doc
+            yield verdict
+
+
+def _text_items(item):
+    if isinstance(item, TextItem):
+        yield item
+
+
+def _formal_items(item):
+    if isinstance(item, FormalItem):
+        yield item
 
 
 class Decontaminate(beam.PTransform):
@@ -98,13 +93,22 @@ class Decontaminate(beam.PTransform):
     def __init__(self, spec: DecontaminateSpec):
         super().__init__()
         self._spec = spec
+        for benchmark in spec.benchmarks:  # fail on the launcher, with the key, not in a worker
+            next(iter(read_benchmark(benchmark)), None)
 
     def expand(self, docs):
-        n = self._spec.ngram
-        index = (docs.pipeline
-                 | "Benchmarks" >> beam.Create(self._spec.benchmarks, reshuffle=False)
-                 | "Items" >> beam.FlatMap(read_benchmark_items)
-                 | "ItemNgrams" >> beam.FlatMap(item_ngrams, n)
-                 | "OneItemPerNgram" >> beam.CombinePerKey(min))
-        return docs | "Match" >> beam.ParDo(_MatchDoFn(self._spec), index=beam.pvalue.AsDict(index)
-                                            ).with_outputs(REJECTED, HITS, main="documents")
+        spec = self._spec
+        items = (docs.pipeline
+                 | "Benchmarks" >> beam.Create(spec.benchmarks, reshuffle=False)
+                 | "Items" >> beam.FlatMap(read_benchmark))
+        index = (items
+                 | "TextItems" >> beam.FlatMap(_text_items)
+                 | "AllTextItems" >> beam.combiners.ToList()
+                 | "NgramIndex" >> beam.Map(build_index, spec.ngram, spec.max_items_per_ngram))
+        formal = (items
+                  | "FormalItems" >> beam.FlatMap(_formal_items)
+                  | "AllFormalItems" >> beam.combiners.ToList()
+                  | "TheoremIndex" >> beam.Map(formal_index))
+        return docs | "Match" >> beam.ParDo(
+            _MatchDoFn(spec), index=beam.pvalue.AsSingleton(index), formal=beam.pvalue.AsSingleton(formal)
+        ).with_outputs(REJECTED, HITS, main="documents")
