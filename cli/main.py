@@ -301,6 +301,41 @@ def verify(out: Path = typer.Argument(..., help="Output folder of a run.")):
     console.print(f"[green]OK[/] {len(manifest['shards'])} shards, {manifest['tokens']['total']:,} tokens verified")
 
 
+@app.command()
+def contamination(out: Path = typer.Argument(..., help="Output folder of a run."),
+                  items: int = typer.Option(10, "--items", help="Show this many most-hit benchmark items."),
+                  as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
+    """Benchmark overlap found by the decontamination stage: per benchmark split, per source, top items."""
+    manifest = _read_manifest(out)
+    summary = manifest.get("contamination") or {}
+    report = out / "reports" / "contamination_items.jsonl"
+    top = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()] if report.is_file() else []
+    top = sorted(top, key=lambda r: (-r["num_documents"], -r["longest_span_words"], r["benchmark"], r["item"]))
+    if as_json:
+        print(json.dumps({**summary, "top_items": top[:items]}, indent=2, sort_keys=True))
+        return
+    mode = ((manifest.get("recipe") or {}).get("decontaminate") or {}).get("mode", "-")
+    console.print(f"{out}: {summary.get('hits', 0):,} hits in {summary.get('documents', 0):,} documents, "
+                  f"{summary.get('items', 0):,} benchmark items (mode: {mode})", highlight=False)
+    for title, key in (("by benchmark split", "by_split"), ("by source", "by_source")):
+        table = Table(title=title, title_justify="left")
+        for col in (title.split()[-1], "hits", "documents", "items", "long overlaps", "theorem cuts"):
+            table.add_column(col, justify="left" if col == title.split()[-1] else "right")
+        for name, b in (summary.get(key) or {}).items():
+            table.add_row(name, f"{b['hits']:,}", f"{b['documents']:,}", f"{b['items']:,}",
+                          f"{b['long_overlaps']:,}", f"{b['theorem_cuts']:,}")
+        console.print(table)
+    if top:
+        table = Table(title=f"top {min(items, len(top))} items", title_justify="left")
+        for col in ("benchmark/split", "item", "documents", "longest span (words)", "fields", "first documents"):
+            table.add_column(col, justify="right" if col in ("documents", "longest span (words)") else "left")
+        for r in top[:items]:
+            table.add_row(f"{r['benchmark']}/{r['split']}", r["item"], f"{r['num_documents']:,}",
+                          f"{r['longest_span_words']:,}", ", ".join(r["fields"]) or "theorem",
+                          ", ".join(r["documents"][:3]))
+        console.print(table)
+
+
 @app.command("train-classifier")
 def train_classifier_cmd(
         labeled: Path = typer.Argument(..., help="JSONL rows with 'text' and 'label' (1 = math, 0 = not)."),

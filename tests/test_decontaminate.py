@@ -112,7 +112,8 @@ def test_benchmark_fields_defaults_and_errors(tmp_path):
     path = tmp_path / "b.jsonl"
     path.write_text(json.dumps({"idx": 4, "problem": "p", "solution": "s", "level": 3}) + "\n")
     assert list(read_benchmark(BenchmarkSpec(path=str(path)))) == [
-        TextItem(f"{tmp_path.name}/b", "b", "4", "problem", "p"), TextItem(f"{tmp_path.name}/b", "b", "4", "solution", "s")]
+        TextItem(f"{tmp_path.name}/b", "all", "4", "problem", "p"),
+        TextItem(f"{tmp_path.name}/b", "all", "4", "solution", "s")]
     assert [i.field for i in read_benchmark(BenchmarkSpec(path=str(path), fields=["solution"]))] == ["solution"]
     with pytest.raises(RecipeError, match="no field"):
         list(read_benchmark(BenchmarkSpec(path=str(path), fields=["question"])))

@@ -6,7 +6,8 @@ Formats: JSONL (plain, .gz, .zst), JSON (a list of rows, or an object holding on
 Files are read through Beam FileSystems.
 
 Split: the recipe's ``split`` (which DatasetDict split to read, or a label), else the row's
-``split`` field, else the DatasetDict split, else the file stem. Name: the recipe's ``name``, else
+``split`` field, else the DatasetDict split, else the file name when it is or ends in a split name
+(``test.jsonl``, ``math500_test.jsonl`` -> ``test``), else ``all``. Name: the recipe's ``name``, else
 the folder's name for a folder, the folder name when the file stem is a split name (``gsm8k/test.jsonl`` -> ``gsm8k``), else
 ``folder/stem``.
 """
@@ -57,6 +58,13 @@ def benchmark_name(spec: BenchmarkSpec) -> str:
     if stem.lower() in SPLIT_NAMES and parent:
         return parent
     return f"{parent}/{stem}" if parent else stem
+
+
+def split_of_file(path: str) -> str:
+    """test.jsonl -> test, math500_test.jsonl -> test, anything else -> all."""
+    stem = os.path.basename(path).split(".")[0].lower()
+    last = stem.replace("-", "_").rsplit("_", 1)[-1]
+    return stem if stem in SPLIT_NAMES else last if last in SPLIT_NAMES else "all"
 
 
 def _file_rows(path: str) -> Iterator[dict]:
@@ -119,11 +127,10 @@ def _rows_with_split(spec: BenchmarkSpec) -> Iterator[tuple[str, dict]]:
             raise RecipeError(f"benchmark folder {path} holds no dataset and no {', '.join(DATA_SUFFIXES)} file")
         for f in files:
             for row in _file_rows(os.path.join(path, f)):
-                yield f.split(".")[0], row
+                yield split_of_file(f), row
         return
-    stem = os.path.basename(path).split(".")[0]
     for row in _file_rows(path):
-        yield stem, row
+        yield split_of_file(path), row
 
 
 def _is_formal(spec: BenchmarkSpec, row: dict) -> bool:

@@ -198,3 +198,22 @@ def test_unpacked_run_keeps_one_document_per_row(corpus):
             assert 0 < len(ids) <= 64 and len(doc_ids) == 1
             docs_seen.add(doc_ids[0])
     assert len(docs_seen) == manifest["counts"]["kept"]
+
+
+def test_contamination_command_and_reports(corpus):
+    from typer.testing import CliRunner
+
+    from mathcorpus.cli.main import app
+
+    root, _, manifest = corpus
+    out = root / "out"
+    summary = manifest["contamination"]
+    assert summary["hits"] == 1 and list(summary["by_split"]) == [f"{root.name}/bench/all"]
+    assert summary["by_source"]["tree"]["documents"] == 1 and summary["actions"] == {"dropped": 1}
+    [item] = [json.loads(line) for line in (out / "reports" / "contamination_items.jsonl").read_text().splitlines()]
+    assert item["item"] == "q1" and item["documents"] == ["tree/notes/homework.md"]
+    assert item["longest_span_words"] >= 30  # the whole question was copied
+    result = CliRunner().invoke(app, ["contamination", str(out)])
+    assert result.exit_code == 0 and "q1" in result.output and "by benchmark split" in result.output
+    as_json = json.loads(CliRunner().invoke(app, ["contamination", str(out), "--json"]).output)
+    assert as_json["top_items"][0]["item"] == "q1"
