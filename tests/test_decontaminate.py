@@ -215,13 +215,22 @@ def test_real_openwebmath_overlaps_are_found_with_the_right_item(shared_data):
     for key, spec in benches.items():
         items = list(read_benchmark(spec))
         index = build_index(items, 13)
-        texts = {(i.item, i.field): i.text for i in items}
+        item_text: dict[str, str] = {}
+        for i in items:
+            item_text[i.item] = item_text.get(i.item, "") + " " + " ".join(normalize_words(i.text))
         rows = [r for f in sorted(folder.glob(f"*_{key}_*.jsonl")) for r in read_jsonl(f)]
         assert rows
         for r in rows:
             hits = match_words(normalize_words(r["text"]), index)
-            assert hits, r.get("url")
-            wanted = normalize_words(r.get("input") or "") + normalize_words(r.get("output") or "")
-            best = max(hits, key=lambda h: h["matching_ngrams"])
-            target = " ".join(normalize_words(texts[(best["item"], best["field"])]))
-            assert " ".join(wanted[:20]) in target or best["longest_span_words"] >= 30
+            wanted = [" ".join(normalize_words(r.get(k) or "")[:20]) for k in ("input", "output")]
+            assert any(w and w in item_text[h["item"]] for h in hits for w in wanted), r.get("url")
+
+
+def test_fast_text_matching_equals_matching_the_normalized_words():
+    index = build_index([TextItem("bench", "test", "7", "question", QUESTION)], 8)
+    text = "Intro. JANET has 3 apples and buys 1{,}250 more at the market every single day of the week. Outro."
+    from mathcorpus.pipeline.decontaminate.index import match_text
+    fast, slow = match_text(text, index), match_words(normalize_words(text), index)
+    assert [{k: v for k, v in h.items() if k != "positions"} for h in fast] == \
+        [{k: v for k, v in h.items() if k != "positions"} for h in slow]
+    assert fast[0]["positions"].tolist() == slow[0]["positions"].tolist()

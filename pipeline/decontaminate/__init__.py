@@ -20,8 +20,8 @@ from mathcorpus.document import Document, Rejection
 from mathcorpus.pipeline.decontaminate.benchmarks import (FormalItem, TextItem, benchmark_name,  # noqa: F401
                                                           read_benchmark)
 from mathcorpus.pipeline.decontaminate.formal import cut_declarations, formal_index, is_formal
-from mathcorpus.pipeline.decontaminate.index import NgramIndex, build_index, masked_text, match_words
-from mathcorpus.pipeline.decontaminate.ngrams import normalize_words, word_spans
+from mathcorpus.pipeline.decontaminate.index import NgramIndex, build_index, masked_text, match_text
+from mathcorpus.pipeline.decontaminate.ngrams import word_spans
 from mathcorpus.recipe import DecontaminateSpec
 
 REJECTED, HITS = "rejected", "hits"
@@ -42,8 +42,7 @@ def decontaminate_document(doc: Document, index: NgramIndex, formal: dict, spec:
             hits.append({**base, "kind": "theorem", "action": action, **cut})
         if cuts and spec.mode != "report":
             text = new_text
-    words = normalize_words(text)
-    matches = match_words(words, index, spec.min_matching_ngrams)
+    matches = match_text(text, index, spec.min_matching_ngrams)
     action = ACTIONS[spec.mode]
     for m in matches:
         record = {k: v for k, v in m.items() if k != "positions"}

@@ -86,11 +86,36 @@ def word_hash(word: str) -> int:
     return int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
 
 
+_TOKEN_HASHES: dict[str, tuple[int, ...]] = {}
+_TOKEN_CACHE_LIMIT = 1 << 20
+
+
+def word_hashes(text: str) -> np.ndarray:
+    """uint64 hash of every normalized word of `text`: ``word_hash`` over ``normalize_words(text)``,
+    without building the words (raw tokens map straight to hashes through a per-process cache)."""
+    cache = _TOKEN_HASHES
+    if len(cache) > _TOKEN_CACHE_LIMIT:
+        cache.clear()
+    out: list[int] = []
+    extend = out.extend
+    for token in _TOKEN.findall(text):
+        hashes = cache.get(token)
+        if hashes is None:
+            hashes = cache[token] = tuple(word_hash(w) for w in _normalize_token(token))
+        extend(hashes)
+    return np.array(out, dtype=np.uint64)
+
+
 def ngram_hash_array(words: list[str], n: int) -> np.ndarray:
     """uint64 hashes of every n-gram of `words` (empty when there are fewer than n words)."""
-    if len(words) < n:
-        return np.empty(0, dtype=np.uint64)
     h = np.fromiter((word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+    return ngram_hashes_of(h, n)
+
+
+def ngram_hashes_of(h: np.ndarray, n: int) -> np.ndarray:
+    """uint64 n-gram hashes from the word hashes `h`."""
+    if len(h) < n:
+        return np.empty(0, dtype=np.uint64)
     windows = np.lib.stride_tricks.sliding_window_view(h, n)
     with np.errstate(over="ignore"):  # arithmetic mod 2**64 is the point
         return (windows * _powers(n)).sum(axis=1, dtype=np.uint64)
