@@ -217,3 +217,30 @@ def test_contamination_command_and_reports(corpus):
     assert result.exit_code == 0 and "q1" in result.output and "by benchmark split" in result.output
     as_json = json.loads(CliRunner().invoke(app, ["contamination", str(out), "--json"]).output)
     assert as_json["top_items"][0]["item"] == "q1"
+
+
+def test_mask_and_formal_cuts_through_the_pipeline(corpus, tmp_path):
+    root, recipe, _ = corpus
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "homework.md").write_text("My notes for today.\n\n" + BENCH_QUESTION + "\n\nThe rest is my own work on "
+                                      "compact sets and open covers, with a proof by contradiction.\n")
+    (tree / "Algebra.lean").write_text(
+        "import Mathlib\n\ntheorem bench_thm (x : ℝ) (h : 2 * x = 6) : x = 3 := by\n  linarith\n\n"
+        "theorem my_thm (n : ℕ) : n + 0 = n := by simp\n")
+    (tmp_path / "formal.jsonl").write_text(json.dumps(
+        {"name": "bench_thm", "split": "test",
+         "formal_statement": "theorem bench_thm (x : ℝ) (h : 2 * x = 6) : x = 3 := by sorry"}) + "\n")
+    spec = recipe.decontaminate.model_copy(update={"mode": "mask", "benchmarks": [
+        *recipe.decontaminate.benchmarks,
+        recipe.decontaminate.benchmarks[0].model_copy(update={"path": str(tmp_path / "formal.jsonl"), "name": "f2f"})]})
+    source = recipe.sources[0].model_copy(update={"path": str(tree)})
+    masked = recipe.model_copy(update={"decontaminate": spec, "sources": [source], "dedup": None})
+    manifest = run_recipe(masked, str(tmp_path / "out"))
+    docs = {d["id"]: d for d in pq.read_table(sorted(glob.glob(str(tmp_path / "out" / "documents" / "*.parquet")))).to_pylist()}
+    homework = docs["tree/homework.md"]["text"]
+    assert "marbles" not in homework and "compact sets" in homework and homework.startswith("My notes")
+    lean = docs["tree/Algebra.lean"]["text"]
+    assert "bench_thm" not in lean and "my_thm" in lean
+    assert manifest["contamination"]["actions"] == {"cut": 1, "masked": 1}
+    assert manifest["counts"]["kept"] == 2
