@@ -234,3 +234,18 @@ def test_fast_text_matching_equals_matching_the_normalized_words():
     assert [{k: v for k, v in h.items() if k != "positions"} for h in fast] == \
         [{k: v for k, v in h.items() if k != "positions"} for h in slow]
     assert fast[0]["positions"].tolist() == slow[0]["positions"].tolist()
+
+
+def test_coq_and_isabelle_declarations_are_cut():
+    coq_bench = "Theorem add_zero_bench : forall n : nat, n + 0 = n.\nProof. Admitted."
+    isa_bench = 'theory T imports Main begin\ntheorem isa_bench: "(a::nat) * 1 = a"\n  sorry\nend'
+    index = formal_index([FormalItem("pisa", "test", "1", "add_zero_bench", coq_bench),
+                          FormalItem("pisa", "test", "2", "isa_bench", isa_bench)])
+    coq = ("Require Import Arith.\n\nTheorem mine : 1 = 1.\nProof. reflexivity. Qed.\n\n"
+           "Lemma renamed : forall n : nat,   n + 0 = n.\nProof.\n  intros. lia.\nQed.\n\nDefinition x := 1.\n")
+    rest, cuts = cut_declarations(coq, index)
+    assert [(c["declaration"], c["match"]) for c in cuts] == [("renamed", "theorem_statement")]
+    assert "Theorem mine" in rest and "Definition x" in rest and "lia" not in rest
+    isa = 'theory U imports Main begin\n\nlemma isa_bench: "(a::nat) * 1 = a"\n  by simp\n\nlemma ok: "True" by simp\n\nend\n'
+    rest, cuts = cut_declarations(isa, index)
+    assert [c["item"] for c in cuts] == ["2"] and 'lemma ok' in rest and rest.rstrip().endswith("end")
