@@ -70,7 +70,15 @@ def sha256_of(path: str, chunk: int = 1 << 22) -> tuple[str, int]:
 
 
 def delete_tree(path: str) -> None:
-    if exists(path):
+    """Delete a file or a folder with everything under it. On object stores a "folder" is only a
+    prefix of object names (it never `exists`), so the objects under it are listed and deleted."""
+    if is_remote(path):
+        under = [m.path for r in FileSystems.match([path.rstrip("/") + "/**"]) for m in r.metadata_list]
+        if exists(path):
+            under.append(path)
+        if under:
+            FileSystems.delete(sorted(set(under)))
+    elif exists(path):
         FileSystems.delete([path])
 
 

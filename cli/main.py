@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
 import random
 import sys
 import time
@@ -31,11 +33,20 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _read_manifest(out: Path) -> dict:
-    path = out / "manifest.json"
-    if not path.is_file():
+def _out(out: str) -> str:
+    """An output folder argument: local paths made absolute, gs:// and other URLs as they are."""
+    from mathcorpus import storage
+
+    return out if storage.is_remote(out) else os.path.abspath(out)
+
+
+def _read_manifest(out: str) -> dict:
+    from mathcorpus import storage
+
+    path = storage.join(out, "manifest.json")
+    if not storage.exists(path):
         _fail(f"{out} holds no finished run (no manifest.json)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return json.loads(storage.read_bytes(path).decode("utf-8"))
 
 
 def _summary_table(manifest: dict, out: str, seconds: float | None) -> Table:
@@ -63,7 +74,7 @@ def _summary_table(manifest: dict, out: str, seconds: float | None) -> Table:
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def run(ctx: typer.Context,
         recipe: Optional[Path] = typer.Argument(None, help="Recipe YAML (default: the bundled demo)."),
-        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output folder (overrides the recipe's)."),
+        output: Optional[str] = typer.Option(None, "--output", "-o", help="Output folder (overrides the recipe's)."),
         force: bool = typer.Option(False, "--force", help="Redo a run whose output folder is already finished.")):
     """Run a recipe (default: the bundled demo). Extra arguments go to Beam, e.g. --direct_num_workers=2."""
     from mathcorpus.filters.classifier import ClassifierError
@@ -78,7 +89,7 @@ def run(ctx: typer.Context,
         parsed = load_recipe(recipe or bundled_recipe("demo"))
     except RecipeError as err:
         _fail(str(err))
-    out = str(output.resolve()) if output else parsed.output
+    out = _out(output) if output else parsed.output
     started = time.time()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err_console, transient=True) as progress:
@@ -89,28 +100,30 @@ def run(ctx: typer.Context,
         except OutputExists as err:
             progress.stop()
             err_console.print(f"[yellow]{err}[/]; showing that run.")
-            manifest, started = _read_manifest(Path(out)), None
+            manifest, started = _read_manifest(out), None
         except (RecipeError, ClassifierError, TokenizerError, FileNotFoundError) as err:
             progress.stop()
             _fail(str(err))
     console.print(_summary_table(manifest, out, None if started is None else time.time() - started))
 
 
-def _shard_counts(out: Path, manifest: dict) -> tuple[int, int]:
+def _shard_counts(out: str, manifest: dict) -> tuple[int, int]:
     """Tokens and rows recounted from the shard files themselves."""
+    from mathcorpus import storage
+
     import pyarrow.compute as pc
 
     from mathcorpus.shards import read_table as read_shard
 
     tokens = rows = 0
     for s in manifest["shards"]:
-        table = read_shard(str(out / s["path"]))
+        table = read_shard(storage.join(out, s["path"]))
         tokens += int(pc.sum(pc.list_value_length(table.column("input_ids"))).as_py() or 0)
         rows += table.num_rows
     return tokens, rows
 
 
-def stats_summary(out: Path, manifest: dict) -> dict:
+def stats_summary(out: str, manifest: dict) -> dict:
     """What `stats` shows, as plain data (also the --json output)."""
     tokens, rows = _shard_counts(out, manifest)
     t = manifest["tokens"]
@@ -136,7 +149,7 @@ def stats_summary(out: Path, manifest: dict) -> dict:
 
 
 @app.command()
-def stats(out: Path = typer.Argument(..., help="Output folder of a run."),
+def stats(out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL)."),
           as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")):
     """Tokens, rows and documents by source and language, recounted from the shards."""
     manifest = _read_manifest(out)
@@ -170,13 +183,15 @@ def stats(out: Path = typer.Argument(..., help="Output folder of a run."),
               code=1)
 
 
-def _document_index(out: Path) -> dict[str, tuple[str, str]]:
+def _document_index(out: str) -> dict[str, tuple[str, str]]:
     """id -> (source, language) of the kept documents (the documents/ table, two columns read)."""
     import pyarrow.parquet as pq
 
     index = {}
-    for path in sorted((out / "documents").glob("*.parquet")):
-        table = pq.read_table(path, columns=["id", "source", "language"])
+    from mathcorpus import storage
+
+    for path in storage.expand_patterns([storage.join(out, "documents", "*.parquet")]):
+        table = pq.read_table(io.BytesIO(storage.read_bytes(path)), columns=["id", "source", "language"])
         for doc_id, source, language in zip(*(table.column(c).to_pylist() for c in ("id", "source", "language"))):
             index[doc_id] = (source, language or "unknown")
     return index
@@ -199,13 +214,15 @@ def decode_row(tokenizer, ids: list[int], values: list[float] | None, num_id: in
 
 
 @app.command()
-def sample(out: Path = typer.Argument(..., help="Output folder of a run."),
+def sample(out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL)."),
            n: int = typer.Option(3, "-n", help="How many rows to show."),
            source: Optional[str] = typer.Option(None, "--source", help="Only rows with tokens of this source."),
            language: Optional[str] = typer.Option(None, "--language", help="Only rows with this language."),
            seed: int = typer.Option(0, help="Seed for picking rows."),
            chars: int = typer.Option(1200, help="Show at most this many characters per row.")):
     """Decoded sample rows from the shards, with the documents they come from (code highlighted)."""
+    from mathcorpus import storage
+
     from rich.syntax import Syntax
 
     from mathcorpus.pipeline.tokenize.encode import Encoder, TokenizerError, load_tokenizer
@@ -239,7 +256,7 @@ def sample(out: Path = typer.Argument(..., help="Output folder of a run."),
     for shard in shards:
         if shown >= n:
             break
-        table = read_shard(str(out / shard["path"]))
+        table = read_shard(storage.join(out, shard["path"]))
         doc_ids = table.column("doc_ids").to_pylist()
         rows = [r for r, ids in enumerate(doc_ids) if any(wanted(d) for d in ids)]
         for row in rng.sample(rows, min(len(rows), n - shown)):
@@ -259,8 +276,10 @@ def sample(out: Path = typer.Argument(..., help="Output folder of a run."),
 
 
 @app.command()
-def verify(out: Path = typer.Argument(..., help="Output folder of a run.")):
+def verify(out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL).")):
     """Re-hash and recount every shard against manifest.json; exit 1 on any mismatch."""
+    from mathcorpus import storage
+
     import pyarrow.compute as pc
 
     from mathcorpus.shards import read_table as read_shard
@@ -269,8 +288,8 @@ def verify(out: Path = typer.Argument(..., help="Output folder of a run.")):
     manifest = _read_manifest(out)
     problems = []
     for s in manifest["shards"]:
-        path = out / s["path"]
-        if not path.is_file():
+        path = storage.join(out, s["path"])
+        if not storage.exists(path):
             problems.append(f"{s['path']}: missing")
             continue
         digest, size = sha256_of(str(path))
@@ -291,8 +310,8 @@ def verify(out: Path = typer.Argument(..., help="Output folder of a run.")):
             problems.append(f"{s['path']}: input_ids are {table.schema.field('input_ids').type.value_type}, "
                             f"manifest says {dtype}")
     listed = {s["path"] for s in manifest["shards"]}
-    extra = sorted(f"shards/{p.name}" for p in (out / "shards").glob("*.arrow") if f"shards/{p.name}" not in listed) \
-        if (out / "shards").is_dir() else []
+    written = storage.expand_patterns([storage.join(out, "shards", "*.arrow")])
+    extra = sorted(rel for rel in (f"shards/{p.rsplit('/', 1)[-1]}" for p in written) if rel not in listed)
     problems += [f"{p}: not in the manifest" for p in extra]
     for p in problems:
         err_console.print(f"[red]FAIL[/] {p}")
@@ -302,14 +321,17 @@ def verify(out: Path = typer.Argument(..., help="Output folder of a run.")):
 
 
 @app.command()
-def contamination(out: Path = typer.Argument(..., help="Output folder of a run."),
+def contamination(out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL)."),
                   items: int = typer.Option(10, "--items", help="Show this many most-hit benchmark items."),
                   as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
     """Benchmark overlap found by the decontamination stage: per benchmark split, per source, top items."""
+    from mathcorpus import storage
+
     manifest = _read_manifest(out)
     summary = manifest.get("contamination") or {}
-    report = out / "reports" / "contamination_items.jsonl"
-    top = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()] if report.is_file() else []
+    report = storage.join(out, "reports", "contamination_items.jsonl")
+    top = ([json.loads(line) for line in storage.read_bytes(report).decode("utf-8").splitlines()]
+           if storage.exists(report) else [])
     top = sorted(top, key=lambda r: (-r["num_documents"], -r["longest_span_words"], r["benchmark"], r["item"]))
     if as_json:
         print(json.dumps({**summary, "top_items": top[:items]}, indent=2, sort_keys=True))
