@@ -46,6 +46,9 @@ class SourceSpec(_Model):
     doc_kind: DocKind | None = None  # override code/paper/web/text
     max_file_bytes: int = 1 << 20 << 4  # 16 MiB: larger files are rejected unread ("too_large")
     max_line_bytes: int = 1 << 20 << 6  # 64 MiB: a longer JSONL line is rejected ("line_too_long")
+    # Uncompressed JSONL files larger than this are read in byte ranges of this size by many workers
+    # (rows are then named by byte offset, "file.jsonl@123", not line number); 0 never splits.
+    split_bytes: int = Field(1 << 20 << 7, ge=0)  # 128 MiB
     # files: .tar(.gz/.bz2/.xz/.zst), .tgz, .zip and single .gz files are read as containers of
     # documents, in memory, never extracted; at most max_inflated_bytes are inflated per archive.
     archives: bool = True

@@ -31,6 +31,14 @@ def exists(path: str) -> bool:
     return FileSystems.exists(path)
 
 
+def size(path: str) -> int:
+    """Size in bytes of one file."""
+    if not is_remote(path):
+        return os.path.getsize(path)
+    [result] = FileSystems.match([path])
+    return result.metadata_list[0].size_in_bytes
+
+
 def read_bytes(path: str) -> bytes:
     with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
         return fh.read()

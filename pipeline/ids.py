@@ -21,7 +21,7 @@ REJECTED = "rejected"
 
 def origin_key(doc: Document) -> tuple[str, int, str]:
     meta = doc.meta or {}
-    number = meta.get("line", meta.get("member", 0))
+    number = meta.get("line", meta.get("member", meta.get("offset", 0)))
     return (str(meta.get("origin") or doc.path or ""), int(number or 0),
             hashlib.sha1(doc.text.encode("utf-8", "surrogatepass")).hexdigest())
 

@@ -16,7 +16,7 @@ from mathcorpus import storage
 from mathcorpus.document import Rejection, Verdict
 from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources.files import list_files, read_path
-from mathcorpus.sources.jsonl import read_jsonl
+from mathcorpus.sources.jsonl import is_compressed, read_jsonl, split_ranges
 
 REJECTED = "rejected"
 
@@ -31,7 +31,11 @@ def read_units(spec: SourceSpec) -> list:
         paths = storage.expand_patterns([spec.path])
         if not paths:
             raise RecipeError(f"source {spec.name!r}: no file matches {spec.path}")
-        return paths
+        # Large uncompressed files are read in byte ranges by many workers; compressed streams
+        # cannot be entered in the middle and stay one unit each.
+        return [(path, start, end) for path in paths
+                for start, end in (split_ranges(storage.size(path), spec.split_bytes)
+                                   if not is_compressed(path) else [(0, None)])]
     raise RecipeError(f"source {spec.name!r}: unknown kind {spec.kind!r}")
 
 
@@ -40,7 +44,8 @@ def read_unit(unit, spec: SourceSpec) -> Iterator[Verdict]:
         path, rel = unit
         yield from read_path(path, rel, spec)
     else:
-        yield from read_jsonl(unit, spec)
+        path, start, end = unit
+        yield from read_jsonl(path, spec, start, end)
 
 
 class _ReadUnitDoFn(beam.DoFn):

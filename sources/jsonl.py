@@ -27,6 +27,18 @@ _FIELD_ALIASES = {"language": ("lang", "language"), "path": ("path", "max_stars_
                   "url": ("url",)}
 
 
+def split_ranges(size: int, split_bytes: int) -> list[tuple[int, int | None]]:
+    """Byte ranges [start, end) of about `split_bytes` covering a file of `size` bytes."""
+    if split_bytes <= 0 or size <= split_bytes:
+        return [(0, None)]
+    starts = list(range(0, size, split_bytes))
+    return [(a, b) for a, b in zip(starts, starts[1:] + [None])]
+
+
+def is_compressed(path: str) -> bool:
+    return path.endswith((".zst", ".zstd", ".gz"))
+
+
 def open_byte_stream(path: str) -> IO[bytes]:
     """A buffered binary stream over a JSONL file, decompressed by extension."""
     raw = storage.open_read(path)
@@ -37,21 +49,27 @@ def open_byte_stream(path: str) -> IO[bytes]:
     return io.BufferedReader(raw, buffer_size=1 << 20)
 
 
-def byte_lines(stream: IO[bytes], max_line_bytes: int) -> Iterator[tuple[bytes, bool]]:
-    """(line, complete) pairs; a line longer than `max_line_bytes` is cut there (complete=False) and
-    the rest of it is read and thrown away in bounded chunks, so one huge line never sits in memory."""
-    while True:
+def byte_lines(stream: IO[bytes], max_line_bytes: int, start: int = 0,
+               end: int | None = None) -> Iterator[tuple[int, bytes, bool]]:
+    """(offset, line, complete) for the lines that start in [start, end) of the stream (which is
+    positioned at `start`); a line longer than `max_line_bytes` is cut there (complete=False) and the
+    rest of it is read and thrown away in bounded chunks, so one huge line never sits in memory."""
+    pos = start
+    while end is None or pos < end:
         line = stream.readline(max_line_bytes + 1)
         if not line:
             return
+        offset = pos
+        pos += len(line)
         if len(line) <= max_line_bytes or line.endswith(b"\n"):
-            yield line, True
+            yield offset, line, True
             continue
         while True:  # drain the rest of the overlong line
             rest = stream.readline(1 << 20)
+            pos += len(rest)
             if not rest or rest.endswith(b"\n"):
                 break
-        yield line[:max_line_bytes], False
+        yield offset, line[:max_line_bytes], False
 
 
 def _valid_unicode(value: str) -> str:
@@ -59,8 +77,11 @@ def _valid_unicode(value: str) -> str:
     return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def parse_row(line: str, lineno: int, path: str, spec: SourceSpec) -> Verdict:
-    fallback_id = f"{spec.name}/{os.path.basename(path)}:{lineno}"
+def parse_row(line: str, lineno: int, path: str, spec: SourceSpec, offset: int | None = None) -> Verdict:
+    """One JSONL line. Rows are named by line number, or by byte offset (`offset` given) in a file
+    read in parallel ranges, where line numbers are unknown."""
+    where = f":{lineno}" if offset is None else f"@{offset}"
+    fallback_id = f"{spec.name}/{os.path.basename(path)}{where}"
 
     def reject(reason: str, detail: str) -> Rejection:
         return Rejection(id=fallback_id, source=spec.name, stage="sources", reason=reason,
@@ -85,28 +106,46 @@ def parse_row(line: str, lineno: int, path: str, spec: SourceSpec) -> Verdict:
         text.encode("utf-8")
     except UnicodeEncodeError as err:
         return Rejection(id=doc_id, source=spec.name, stage="sources",
-                         reason="invalid_unicode", path=path, detail=f"line {lineno}: {err.reason}",
+                         reason="invalid_unicode", path=path, detail=f"line {where[1:]}: {err.reason}",
                          text=_valid_unicode(text[:4096]))
     if not text.strip():
         return Rejection(id=doc_id, source=spec.name, stage="sources", reason="empty", path=path,
-                         detail=f"line {lineno}: the text field is empty or blank")
+                         detail=f"line {where[1:]}: the text field is empty or blank")
     kind = spec.doc_kind or ("web" if fields["url"] else "code" if language else "text")
     return Document(id=doc_id, text=text, source=spec.name, kind=kind, language=language,
-                    meta={"origin": path, "line": lineno}, **fields)
+                    meta={"origin": path, **({"line": lineno} if offset is None else {"offset": offset})},
+                    **fields)
 
 
-def read_jsonl(path: str, spec: SourceSpec) -> Iterator[Verdict]:
+def read_jsonl(path: str, spec: SourceSpec, start: int = 0, end: int | None = None) -> Iterator[Verdict]:
     """Every non-blank line becomes a Document or a Rejection: bad lines (malformed JSON, missing
-    text field, invalid UTF-8, longer than ``max_line_bytes``) never stop the file."""
+    text field, invalid UTF-8, longer than ``max_line_bytes``) never stop the file.
+
+    With a byte range (an uncompressed file split for parallel reading, see `split_ranges`), the lines
+    that start in [start, end) are read; a line belongs to the range its first byte is in."""
     lineno = 0
     name = os.path.basename(path)
+    ranged = start > 0 or end is not None
+
+    def where(offset: int) -> str:
+        return f"@{offset}" if ranged else f":{lineno}"
+
     try:
         with open_byte_stream(path) as stream:
-            for lineno, (raw, complete) in enumerate(byte_lines(stream, spec.max_line_bytes), start=1):
+            if start > 0:  # skip the line that started before the range (its own range reads it)
+                stream.seek(start - 1)
+                start -= 1
+                while True:
+                    chunk = stream.readline(1 << 20)
+                    start += len(chunk)
+                    if not chunk or chunk.endswith(b"\n"):
+                        break
+            for lineno, (offset, raw, complete) in enumerate(
+                    byte_lines(stream, spec.max_line_bytes, start, end), start=1):
                 if not raw.strip():  # blank lines (ASCII whitespace only) are not rows
                     continue
                 if not complete:
-                    yield Rejection(id=f"{spec.name}/{name}:{lineno}", source=spec.name, stage="sources",
+                    yield Rejection(id=f"{spec.name}/{name}{where(offset)}", source=spec.name, stage="sources",
                                     reason="line_too_long", path=path,
                                     text=raw[:4096].decode("utf-8", "replace"),
                                     detail=f"line longer than max_line_bytes {spec.max_line_bytes:,}")
@@ -114,11 +153,11 @@ def read_jsonl(path: str, spec: SourceSpec) -> Iterator[Verdict]:
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as err:
-                    yield Rejection(id=f"{spec.name}/{name}:{lineno}", source=spec.name, stage="sources",
+                    yield Rejection(id=f"{spec.name}/{name}{where(offset)}", source=spec.name, stage="sources",
                                     reason="invalid_utf8", path=path, detail=str(err),
                                     text=raw[:4096].decode("utf-8", "replace"))
                     continue
-                yield parse_row(line, lineno, path, spec)
+                yield parse_row(line, lineno, path, spec, offset if ranged else None)
     except (OSError, EOFError, zstandard.ZstdError, ValueError) as err:
         # The stream broke (truncated/corrupt archive): what was read counts; the unreadable
         # remainder is one rejection that says where it stopped.

@@ -64,7 +64,7 @@ def test_jsonl_plain_zst_gz_read_the_same(tmp_path):
     (tmp_path / "a.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(lines))
     (tmp_path / "a.jsonl.gz").write_bytes(gzip.compress(lines))
     spec = SourceSpec(kind="jsonl", path=str(tmp_path / "*"), name="j", id_field="id")
-    results = [list(read_jsonl(p, spec)) for p in read_units(spec)]
+    results = [list(read_jsonl(p, spec, a, b)) for p, a, b in read_units(spec)]
     assert len(results) == 3
     for docs in results:
         assert [d.id for d in docs] == ["j/1", "j/2"]
@@ -169,3 +169,25 @@ def test_unreadable_files_are_rejected(tmp_path, monkeypatch):
     monkeypatch.setattr(storage, "read_bytes", refuse)
     verdict = read_file(path, rel, spec)
     assert verdict.reason == "unreadable" and "Permission denied" in verdict.detail
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(st.sampled_from(['{"text": "a"}', '{"text": "' + "b" * 50 + '"}', "", "{bad", '{"x": 1}',
+                                        '{"text": "' + "c" * 300 + '"}']), max_size=40),
+       split=st.integers(1, 200), trailing_newline=st.booleans())
+def test_byte_ranges_read_every_line_exactly_once(tmp_path_factory, lines, split, trailing_newline):
+    path = tmp_path_factory.mktemp("split") / "f.jsonl"
+    data = "\n".join(lines) + ("\n" if trailing_newline and lines else "")
+    path.write_text(data)
+    whole = SourceSpec(kind="jsonl", path=str(path), name="s", split_bytes=0, max_line_bytes=200)
+    ranged = SourceSpec(kind="jsonl", path=str(path), name="s", split_bytes=split, max_line_bytes=200)
+    units = read_units(ranged)
+    assert len(units) == max(1, -(-len(data.encode()) // split)) if len(data) > split else len(units) == 1
+    got = [v for p, a, b in units for v in read_jsonl(p, ranged, a, b)]
+    expected = list(read_jsonl(str(path), whole))
+    assert [(type(v), v.text, getattr(v, "reason", None)) for v in got] == \
+        [(type(v), v.text, getattr(v, "reason", None)) for v in expected]
+    if len(units) > 1:
+        assert all("@" in v.id for v in got)
+        offsets = [int(v.id.rsplit("@", 1)[1]) for v in got]
+        assert offsets == sorted(set(offsets))
