@@ -98,7 +98,7 @@ def _file_rows(path: str) -> Iterator[dict]:
         from mathcorpus.sources.jsonl import byte_lines, open_byte_stream
 
         with open_byte_stream(path) as stream:
-            for lineno, (raw, complete) in enumerate(byte_lines(stream, 1 << 30), start=1):
+            for lineno, (_, raw, _complete) in enumerate(byte_lines(stream, 1 << 30), start=1):
                 if not raw.strip():
                     continue
                 try:
