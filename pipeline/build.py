@@ -23,6 +23,7 @@ from mathcorpus.pipeline.assets import ensure_assets
 from mathcorpus.pipeline.decontaminate import Decontaminate
 from mathcorpus.pipeline.dedup import Dedup
 from mathcorpus.pipeline.ids import UniqueIds
+from mathcorpus.pipeline.runner import prepare_for_runner
 from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, WriteTable, build_manifest,
                                          summarize_counts, write_manifest, write_report)
 from mathcorpus.pipeline.tokenize import Tokenize
@@ -122,6 +123,7 @@ def run_recipe(recipe: Recipe, output: str | None = None, beam_args: Sequence[st
     prepare_output(out_dir, force)
     ensure_assets(recipe, status)
     recipe.check_inputs_exist()
+    recipe = prepare_for_runner(recipe, beam_args)  # remote runners: staged assets, shared sources
     status("running the Beam pipeline")
     options = PipelineOptions(list(beam_args))
     with beam.Pipeline(options=options) as p:

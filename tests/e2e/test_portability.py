@@ -27,3 +27,55 @@ def test_demo_graph_roundtrips_through_runner_api_and_pickler():
                 dofns += 1
     assert dofns > 50
     beam.Pipeline.from_runner_api(proto, p.runner, options)
+
+
+def test_remote_runner_stages_local_assets_and_refuses_local_sources(tmp_path):
+    import pytest
+
+    from fake_remote import OBJECTS
+    from mathcorpus.pipeline.runner import prepare_for_runner
+    from mathcorpus.recipe import RecipeError
+
+    recipe = load_recipe(bundled_recipe("demo"))
+    ensure_assets(recipe)
+    dataflow = ["--runner=DataflowRunner", "--project=p", "--region=r", "--setup_file=./pyproject.toml"]
+    assert prepare_for_runner(recipe, ["--direct_num_workers=2"]) is recipe  # local runners: unchanged
+    with pytest.raises(RecipeError, match="cannot read the launcher's disk"):
+        prepare_for_runner(recipe, dataflow + ["--temp_location=fakeremote://b/tmp"])
+    remote_sources = recipe.model_copy(update={"sources": [
+        s.model_copy(update={"path": f"fakeremote://b/data/{s.name}"}) for s in recipe.sources]})
+    with pytest.raises(RecipeError, match="--temp_location"):
+        prepare_for_runner(remote_sources, dataflow)
+    with pytest.raises(RecipeError, match="must install mathcorpus"):
+        prepare_for_runner(remote_sources, ["--runner=DataflowRunner", "--temp_location=fakeremote://b/tmp"])
+    staged = prepare_for_runner(remote_sources, dataflow + ["--temp_location=fakeremote://b/tmp"])
+    for path, local in [(staged.tokenize.tokenizer, recipe.tokenize.tokenizer),
+                        (staged.filters.math_classifier.model, recipe.filters.math_classifier.model),
+                        (staged.decontaminate.benchmarks[0].path, recipe.decontaminate.benchmarks[0].path)]:
+        assert path.startswith("fakeremote://b/tmp/mathcorpus-assets/") and OBJECTS[path] == open(local, "rb").read()
+    again = prepare_for_runner(remote_sources, dataflow + ["--temp_location=fakeremote://b/tmp"])
+    assert again.tokenize.tokenizer == staged.tokenize.tokenizer  # content-addressed: staged once
+
+
+def test_the_package_builds_a_wheel_for_workers(tmp_path):
+    """What --extra_package / --setup_file ship: every subpackage and the bundled demo recipe."""
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    import pytest
+
+    pytest.importorskip("setuptools", reason="building a wheel without network needs setuptools installed")
+    repo = Path(__file__).resolve().parents[2]
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                             "-w", str(tmp_path), str(repo)], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    [wheel] = tmp_path.glob("mathcorpus-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in ("mathcorpus/pipeline/build.py", "mathcorpus/pipeline/dedup/minhash.py",
+                   "mathcorpus/pipeline/decontaminate/formal.py", "mathcorpus/sources/archives.py",
+                   "mathcorpus/filters/language/parse.py", "mathcorpus/cli/main.py", "mathcorpus/shards.py",
+                   "mathcorpus/manifests/demo.yaml"):
+        assert needed in names, needed
+    assert not any(n.startswith(("mathcorpus/tests/", "mathcorpus/bench/")) for n in names)
