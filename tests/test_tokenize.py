@@ -297,3 +297,41 @@ def test_recipe_rejects_unknown_number_mode():
     with pytest.raises(ValidationError):
         TokenizeSpec(tokenizer="t.json", numbers="words")
     assert json.loads(TokenizeSpec(tokenizer="t").model_dump_json())["packing"] == "packed"
+
+
+@settings(max_examples=40, deadline=None)
+@given(lengths=st.lists(st.integers(0, 200), min_size=1, max_size=60), seq_len=st.integers(1, 32),
+       shard_tokens=st.integers(1, 300), buckets=st.sampled_from([1, 3, 1024]), packed=st.booleans())
+def test_bucketed_layout_places_every_token_once_in_a_fixed_order(lengths, seq_len, shard_tokens, buckets, packed):
+    from mathcorpus.pipeline.tokenize.pack import (bucket_lengths, bucket_of, layout_packed, layout_unpacked,
+                                                   place_bucket_packed, place_bucket_unpacked)
+
+    docs = {f"d{i:03d}": np.arange(n, dtype=np.int32) + 1000 * i for i, n in enumerate(lengths)}
+    by_bucket: dict[int, list] = {}
+    for doc_id, ids in docs.items():
+        by_bucket.setdefault(bucket_of(doc_id, buckets), []).append((doc_id, ids, None))
+    per_bucket = [bucket_lengths(b, [(d, len(t)) for d, t, _ in items]) for b, items in by_bucket.items()]
+    order = [d for b in sorted(by_bucket) for d, _, _ in sorted(by_bucket[b], key=lambda x: x[0])]
+    shards: dict[int, list] = {}
+    if packed:
+        starts, total = layout_packed(per_bucket)
+        capacity = shard_capacity(shard_tokens, seq_len)
+        for b, items in by_bucket.items():
+            for shard, piece in place_bucket_packed(b, items, starts, capacity):
+                shards.setdefault(shard, []).append(piece)
+        last = (total - 1) // capacity if total else -1
+        built = {i: assemble_rows(p, seq_len, "pad" if i != last else "drop", -1) for i, p in shards.items()}
+        stream = np.concatenate([built[i][0].reshape(-1) for i in sorted(built)]) if built else np.empty(0)
+        expected = np.concatenate([docs[d] for d in order])
+        assert stream.tolist() == expected[:len(stream)].tolist() and len(expected) - len(stream) < seq_len
+        assert all(built[i][0].size == capacity for i in sorted(built)[:-1])
+    else:
+        first_row, shard_starts, total_rows = layout_unpacked(per_bucket, seq_len, shard_tokens)
+        for b, items in by_bucket.items():
+            for shard, piece in place_bucket_unpacked(b, items, first_row, shard_starts, seq_len):
+                shards.setdefault(shard, []).append(piece)
+        rows = [(r, owner[0]) for i in sorted(shards) for r, owner in zip(*assemble_unpacked(shards[i])[::2])]
+        assert len(rows) == total_rows
+        assert [o for _, o in rows] == [d for d in order for _ in range(-(-len(docs[d]) // seq_len))]
+        for doc_id, ids in docs.items():
+            assert np.concatenate([r for r, o in rows if o == doc_id] or [np.empty(0)]).tolist() == ids.tolist()

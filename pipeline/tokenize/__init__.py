@@ -1,10 +1,11 @@
 """Tokenize stage: batch-encode kept documents, pack them into rows, write sized shards.
 
 Graph: documents -> BatchElements -> encode (tokenizer loaded once per worker in DoFn.setup)
--> plan (one small global step over (id, length) pairs: where every document starts)
--> pieces keyed by shard index -> GroupByKey -> one Arrow file per shard.
-The plan holds one or two numbers per kept document on one worker (about 100 bytes each with the id),
-the only global state of this stage; token arrays never leave the encode -> shard path.
+-> plan: (id, length) grouped by bucket (a hash of the id), each bucket's lengths in id order, then
+   one global step over those arrays (4 bytes per kept document, on one worker) that gives every
+   bucket its start offset (packed) or first row and the shard boundaries (unpacked): O(buckets +
+   shards) numbers, the side input every worker gets
+-> token arrays grouped by bucket and placed -> pieces grouped by shard -> one Arrow file per shard.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import numpy as np
 
 from mathcorpus.document import Document
 from mathcorpus.pipeline.tokenize.encode import Encoder, TokenizerError, encoder_options, read_tokenizer
-from mathcorpus.pipeline.tokenize.pack import (assemble_rows, assemble_unpacked, plan_offsets, plan_unpacked,
-                                               shard_capacity, split_for_shards, split_unpacked)
+from mathcorpus.pipeline.tokenize.pack import (assemble_rows, assemble_unpacked, bucket_lengths, bucket_of,
+                                               layout_packed, layout_unpacked, place_bucket_packed,
+                                               place_bucket_unpacked, shard_capacity)
 from mathcorpus.pipeline.tokenize.shards import write_shard
 from mathcorpus.recipe import TokenizeSpec
 
@@ -50,18 +52,15 @@ class _EncodeDoFn(beam.DoFn):
             yield doc.id, doc.source, doc.language or "unknown", ids, values
 
 
-def _packed_pieces(encoded, plan, capacity: int):
-    doc_id, _, _, ids, values = encoded
-    offsets, _ = plan
-    for shard, offset, tokens, vals in split_for_shards(offsets[doc_id], ids, capacity, values):
-        yield shard, (offset, doc_id, tokens, vals)
-
-
-def _unpacked_pieces(encoded, plan, seq_len: int):
-    doc_id, _, _, ids, values = encoded
-    first_row, shard_starts, _ = plan
-    for shard, row, tokens, vals in split_unpacked(first_row[doc_id], ids, seq_len, shard_starts, values):
-        yield shard, (row, doc_id, tokens, vals)
+def _place(bucket_docs, plan, spec: TokenizeSpec):
+    bucket, encoded = bucket_docs
+    docs = [(e[0], e[3], e[4]) for e in encoded]
+    if spec.packing == "unpacked":
+        first_row, shard_starts, _ = plan
+        yield from place_bucket_unpacked(bucket, docs, first_row, shard_starts, spec.seq_len)
+    else:
+        starts, _ = plan
+        yield from place_bucket_packed(bucket, docs, starts, shard_capacity(spec.shard_tokens, spec.seq_len))
 
 
 def number_stats(rows, values, num_id: int) -> dict:
@@ -122,18 +121,21 @@ class Tokenize(beam.PTransform):
         encoded = (docs
                    | "Batch" >> beam.BatchElements(min_batch_size=spec.batch_size, max_batch_size=spec.batch_size)
                    | "Encode" >> beam.ParDo(_EncodeDoFn(spec)))
-        lengths = (encoded
-                   | "Lengths" >> beam.Map(lambda e: (e[0], len(e[3])))
-                   | "AllLengths" >> beam.combiners.ToList())
+        # The plan: per bucket, the lengths of its documents in id order (4 bytes each, one worker),
+        # reduced to O(buckets + shards) numbers that every worker gets as a side input.
+        per_bucket = (encoded
+                      | "BucketLength" >> beam.Map(lambda e: (bucket_of(e[0]), (e[0], len(e[3]))))
+                      | "GroupLengths" >> beam.GroupByKey()
+                      | "SortLengths" >> beam.MapTuple(bucket_lengths)
+                      | "AllBuckets" >> beam.combiners.ToList())
         if spec.packing == "unpacked":
-            plan = lengths | "Plan" >> beam.Map(plan_unpacked, spec.seq_len, spec.shard_tokens)
-            pieces = encoded | "Pieces" >> beam.FlatMap(_unpacked_pieces, plan=beam.pvalue.AsSingleton(plan),
-                                                        seq_len=spec.seq_len)
+            plan = per_bucket | "Plan" >> beam.Map(layout_unpacked, spec.seq_len, spec.shard_tokens)
         else:
-            plan = lengths | "Plan" >> beam.Map(plan_offsets)
-            pieces = encoded | "Pieces" >> beam.FlatMap(
-                _packed_pieces, plan=beam.pvalue.AsSingleton(plan),
-                capacity=shard_capacity(spec.shard_tokens, spec.seq_len))
+            plan = per_bucket | "Plan" >> beam.Map(layout_packed)
+        pieces = (encoded
+                  | "KeyByBucket" >> beam.Map(lambda e: (bucket_of(e[0]), e))
+                  | "GroupBuckets" >> beam.GroupByKey()
+                  | "Place" >> beam.FlatMap(_place, plan=beam.pvalue.AsSingleton(plan), spec=spec))
         shards = (pieces
                   | "GroupByShard" >> beam.GroupByKey()
                   | "WriteShards" >> beam.ParDo(

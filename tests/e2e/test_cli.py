@@ -173,3 +173,18 @@ def test_shards_open_with_hugging_face_datasets_and_pyarrow(demo_out, tmp_path):
     every = load_dataset("arrow", data_files=str(demo_out / "shards" / "*.arrow"), split="train",
                          cache_dir=str(tmp_path / "hf"))
     assert every.num_rows == sum(s["rows"] for s in manifest["shards"])
+
+
+def test_beam_options_pass_straight_through(tmp_path):
+    """`mathcorpus run RECIPE --runner DataflowRunner ...` reaches Beam (with or without `--`)."""
+    (tmp_path / "a.jsonl").write_text(json.dumps({"text": "x y z"}) + "\n")
+    (tmp_path / "r.yaml").write_text("name: r\nsources: [{kind: jsonl, path: a.jsonl}]\noutput: out\n")
+    for extra in (["--runner", "DataflowRunner", "--project", "p", "--region", "r"],
+                  ["--", "--runner=DataflowRunner", "--project=p"]):
+        result = runner.invoke(app, ["run", str(tmp_path / "r.yaml"), *extra, "--temp_location=gs://b/tmp",
+                                     "--setup_file=./pyproject.toml"])
+        assert result.exit_code == 2 and "cannot read the launcher's disk" in " ".join(result.output.split()), \
+            result.output
+    result = runner.invoke(app, ["run", str(tmp_path / "r.yaml"), "--direct_running_mode=multi_processing",
+                                 "--direct_num_workers=2"])
+    assert result.exit_code == 0, result.output
