@@ -184,7 +184,10 @@ class Recipe(_Model):
     decontaminate: DecontaminateSpec | None = None
     tokenize: TokenizeSpec | None = None
     output: str = "out"
-    document_files: int = Field(4, gt=0)  # Parquet files per output table
+    # Parquet files per output table; default: one per `document_file_bytes` of input, so that the
+    # rows of one file (sorted in memory by the worker writing it) stay a bounded amount.
+    document_files: int | None = Field(None, gt=0)
+    document_file_bytes: int = Field(256 << 20, gt=0)
     base_dir: str = "."  # folder relative paths were resolved against (set by load_recipe)
     recipe_file: str = "<recipe>"  # where the recipe came from, for error messages
 

@@ -28,7 +28,7 @@ from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, Writ
                                          summarize_counts, write_manifest, write_report)
 from mathcorpus.pipeline.tokenize import Tokenize
 from mathcorpus.recipe import Recipe
-from mathcorpus.sources import ReadSource
+from mathcorpus.sources import ReadSource, input_bytes
 
 REJECTED = "rejected"
 OUTPUT_PARTS = ("documents", "rejected", "shards", "reports", "manifest.json")
@@ -38,6 +38,12 @@ def _count_by(pcoll, label: str, key: Callable):
     return (pcoll
             | f"{label}Key" >> beam.Map(lambda x: (key(x), 1))
             | f"{label}Count" >> beam.CombinePerKey(sum))
+
+
+def table_files(recipe: Recipe) -> int:
+    """Parquet files per output table: one per `document_file_bytes` of input (at least one)."""
+    total = sum(input_bytes(spec) for spec in recipe.sources)
+    return max(1, min(100_000, -(-total // recipe.document_file_bytes)))
 
 
 def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
@@ -67,10 +73,10 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
         docs, rejected, hits = result.documents, rejected + [result[REJECTED]], result.hits
 
     all_rejected = rejected | "AllRejected" >> beam.Flatten()
-    kept_rows = docs | "WriteDocuments" >> WriteTable(out_dir, "documents", DOCUMENT_SCHEMA,
-                                                      recipe.document_files)
+    num_files = recipe.document_files or table_files(recipe)
+    kept_rows = docs | "WriteDocuments" >> WriteTable(out_dir, "documents", DOCUMENT_SCHEMA, num_files)
     rejected_rows = all_rejected | "WriteRejected" >> WriteTable(out_dir, "rejected", REJECTION_SCHEMA,
-                                                                 recipe.document_files)
+                                                                 num_files)
     all_hits = hits | "AllHits" >> beam.combiners.ToList()
     _ = all_hits | "WriteReport" >> beam.Map(lambda h: write_report(out_dir, h))
 

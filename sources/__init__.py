@@ -11,6 +11,7 @@ import os
 from typing import Iterator
 
 import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
 
 from mathcorpus import storage
 from mathcorpus.document import Rejection, Verdict
@@ -37,6 +38,22 @@ def read_units(spec: SourceSpec) -> list:
                 for start, end in (split_ranges(storage.size(path), spec.split_bytes)
                                    if not is_compressed(path) else [(0, None)])]
     raise RecipeError(f"source {spec.name!r}: unknown kind {spec.kind!r}")
+
+
+def input_bytes(spec: SourceSpec) -> int:
+    """About how many bytes a source holds (compressed sizes as they are), from listings only."""
+    if spec.kind == "jsonl":
+        return sum(storage.size(p) for p in storage.expand_patterns([spec.path]))
+    if storage.is_remote(spec.path):  # one listing of everything under the folder
+        prefix = spec.path.rstrip("/") + "/**"
+        return sum(m.size_in_bytes for r in FileSystems.match([prefix]) for m in r.metadata_list)
+    total = 0
+    for path, _ in list_files(spec):
+        try:
+            total += os.lstat(path).st_size
+        except OSError:
+            pass
+    return total
 
 
 def read_unit(unit, spec: SourceSpec) -> Iterator[Verdict]:

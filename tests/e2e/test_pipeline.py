@@ -183,3 +183,16 @@ def test_mask_and_formal_cuts_through_the_pipeline(corpus, tmp_path):
     assert "bench_thm" not in lean and "my_thm" in lean
     assert manifest["contamination"]["actions"] == {"cut": 1, "masked": 1}
     assert manifest["counts"]["kept"] == 2
+
+
+def test_table_files_follow_the_input_size(tmp_path):
+    rows = "".join(json.dumps({"text": f"document number {i} " * 20}) + "\n" for i in range(40))
+    (tmp_path / "a.jsonl").write_text(rows)
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({"name": "d", "sources": [{"kind": "jsonl", "path": "a.jsonl"}],
+                                                     "document_file_bytes": len(rows) // 5}))
+    recipe = load_recipe(tmp_path / "r.yaml")
+    from mathcorpus.pipeline.build import table_files
+    assert table_files(recipe) == 6
+    manifest = run_recipe(recipe, str(tmp_path / "out"))
+    parts = sorted((tmp_path / "out" / "documents").glob("*.parquet"))
+    assert 1 < len(parts) <= 6 and sum(pq.read_metadata(p).num_rows for p in parts) == manifest["counts"]["kept"] == 40
