@@ -14,9 +14,11 @@ from mathcorpus.recipe import bundled_recipe, load_recipe
 def test_demo_graph_roundtrips_through_runner_api_and_pickler():
     recipe = load_recipe(bundled_recipe("demo"))
     ensure_assets(recipe)
-    options = PipelineOptions(["--project=p", "--region=r", "--temp_location=gs://bucket/tmp"])
-    p = beam.Pipeline(runner="DirectRunner", options=options)
-    build_pipeline(p, recipe, "gs://bucket/out")  # building never touches the output location
+    options = PipelineOptions(["--runner=DataflowRunner", "--project=my-project-123", "--region=us-central1",
+                               "--temp_location=gs://my-bucket/tmp", "--staging_location=gs://my-bucket/staging"])
+    p = beam.Pipeline(options=options)  # a DataflowRunner pipeline: built and converted, never submitted
+    assert type(p.runner).__name__ == "DataflowRunner"
+    build_pipeline(p, recipe, "gs://my-bucket/out")  # building never touches the output location
     proto = p.to_runner_api()
     dofns = 0
     for transform in proto.components.transforms.values():
