@@ -93,10 +93,17 @@ class FiltersSpec(_Model):
 
 
 class MinHashSpec(_Model):
-    num_perm: int = 128
+    num_perm: int = Field(128, ge=2)
     bands: int | None = None  # None: chosen from `threshold` (datasketch's optimal split)
-    ngram: int = 5  # word shingles
-    threshold: float = 0.8  # target Jaccard similarity
+    ngram: int = Field(5, ge=1)  # shingle length
+    unit: Literal["word", "char"] = "word"  # shingles of words or of characters
+    threshold: float = Field(0.8, gt=0, lt=1)  # target Jaccard similarity
+    false_negative_weight: float = Field(0.5, gt=0, lt=1)  # when choosing bands from the threshold
+    # Which copy of a near-duplicate cluster survives: the smallest id, the longest text, or the
+    # highest math_score (ties: smallest id). Deterministic whatever the worker order.
+    keep: Literal["first_id", "longest", "highest_math_score"] = "first_id"
+    batch_size: int = Field(512, ge=1)  # documents per NumPy signature batch
+    hash_ranges: int = Field(64, ge=1)  # groups per band: (band, range of band hashes) is one shuffle key
 
     @model_validator(mode="after")
     def _bands_divide(self) -> "MinHashSpec":

@@ -1,8 +1,14 @@
 import random
 
+import numpy as np
+import pytest
+from datasketch import MinHash
+
+from mathcorpus.document import Document
+from mathcorpus.pipeline.dedup import bucket_edges_from_arrays, survivor_rank
 from mathcorpus.pipeline.dedup.exact import exact_key, normalize_for_exact
-from mathcorpus.pipeline.dedup.minhash import (band_keys, bucket_edges, choose_bands,
-                                               connected_components, shingles, signature)
+from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_signatures, candidate_probability, choose_bands,
+                                               connected_components, permutations, shingle_hashes)
 
 
 def test_exact_key_ignores_case_and_whitespace_only():
@@ -17,29 +23,61 @@ def _words(rng, n):
     return [rng.choice(vocab) for _ in range(n)]
 
 
+@pytest.mark.parametrize("unit", ["word", "char"])
+def test_batch_signatures_equal_datasketch_on_the_same_shingles(unit):
+    rng = random.Random(1)
+    texts = [" ".join(_words(rng, n)) for n in (0, 1, 3, 50, 400)] + ["", "   ", "x"]
+    hashes = [shingle_hashes(t, 5, unit) for t in texts]
+    sigs = batch_signatures(hashes, permutations(64), chunk_shingles=100)  # several chunks
+    for h, sig in zip(hashes, sigs):
+        reference = MinHash(num_perm=64, seed=1, hashfunc=lambda v: v)
+        reference.update_batch(h.tolist())
+        assert (reference.hashvalues == sig).all()
+
+
+def test_tiny_documents_are_one_shingle():
+    assert len(shingle_hashes("a b", 5)) == 1 and len(shingle_hashes("", 5)) == 0
+    assert len(shingle_hashes("a b c d e f", 5)) == 2
+
+
 def test_near_copies_share_a_band_and_distinct_documents_do_not():
     rng = random.Random(0)
-    bands, rows = choose_bands(0.8, 128)
+    bands, rows = choose_bands(0.8, 128, false_negative_weight=0.95)  # (16, 8): recall first
     assert bands * rows <= 128
     base = _words(rng, 400)
     near = list(base)
-    for i in rng.sample(range(400), 6):  # 1.5 % of words changed
+    for i in rng.sample(range(400), 6):  # 1.5 % of words changed: 5-gram Jaccard about 0.86
         near[i] = "changed"
     other = _words(rng, 400)
-    keys = [set(band_keys(signature(" ".join(w), 128, 5), bands, rows)) for w in (base, near, other)]
-    assert keys[0] & keys[1]
-    assert not keys[0] & keys[2]
+    sigs = batch_signatures([shingle_hashes(" ".join(w), 5) for w in (base, near, other)], permutations(128))
+    bh = band_hashes(sigs, bands, rows)
+    assert (bh[0] == bh[1]).any() and not (bh[0] == bh[2]).any()
 
 
-def test_signature_is_stable_across_calls():
-    text = "the integral of a sum is the sum of the integrals " * 5
-    assert (signature(text, 64, 3) == signature(text, 64, 3)).all()
-    assert shingles("a b", 5) == [b"a b"]  # shorter than n: one shingle
+def test_band_choice_follows_the_s_curve():
+    b1, r1 = choose_bands(0.8, 128, 0.5)
+    b2, r2 = choose_bands(0.8, 128, 0.95)
+    assert candidate_probability(0.8, b2, r2) > candidate_probability(0.8, b1, r1) > 0.3
+    assert candidate_probability(0.3, b1, r1) < 0.01
 
 
-def test_components_keep_smallest_id():
-    edges = bucket_edges(["c", "a", "b"]) + bucket_edges(["d", "e"]) + bucket_edges(["e", "b"])
+def _members(*ids):
+    return [((i,), i) for i in ids]
+
+
+def test_bucket_edges_and_components_keep_the_best_ranked():
+    h = np.array([5, 7, 5, 5, 9], dtype=np.uint64)
+    edges = bucket_edges_from_arrays((("k",), [(h[:2], _members("c", "x")), (h[2:], _members("a", "b", "y"))]))
+    assert sorted(edges) == [((("a",), "a"), (("b",), "b")), ((("a",), "a"), (("c",), "c"))]
     comp = connected_components(edges)
-    assert comp == {x: "a" for x in "abcde"}
-    assert connected_components(bucket_edges(["z", "y"]) + bucket_edges(["q", "p"])) == {
-        "y": "y", "z": "y", "p": "p", "q": "p"}
+    assert {node[1]: root[1] for node, root in comp.items()} == {"a": "a", "b": "a", "c": "a"}
+    # chains A~B~C join one cluster even when A and C are not similar
+    chain = connected_components([((("a",), "a"), (("b",), "b")), ((("b",), "b"), (("c",), "c"))])
+    assert {n[1]: r[1] for n, r in chain.items()} == {"a": "a", "b": "a", "c": "a"}
+
+
+def test_survivor_policies():
+    short = Document(id="a", text="x", source="s", scores={"math_score": 0.2})
+    long = Document(id="b", text="x" * 10, source="s", scores={"math_score": 0.9})
+    for keep, winner in (("first_id", "a"), ("longest", "b"), ("highest_math_score", "b")):
+        assert min((short, long), key=lambda d: survivor_rank(d, keep)).id == winner

@@ -1,6 +1,7 @@
 """Property tests: the text normalizers and scorers take any Unicode (surrogates, controls, combining
 marks, huge digit runs) without crashing, and keep the properties the stages rely on."""
 
+import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from mathcorpus.filters.classifier import chunk_text, preprocess
@@ -8,9 +9,10 @@ from mathcorpus.filters.language.detect import detect_language
 from mathcorpus.filters.quality import digit_fraction, longest_line, quality_reason
 from mathcorpus.pipeline.decontaminate.ngrams import hash_ngram, ngram_hashes, normalize_words
 from mathcorpus.pipeline.dedup.exact import exact_key, normalize_for_exact
-from mathcorpus.pipeline.dedup.minhash import shingles, signature
+from mathcorpus.pipeline.dedup.minhash import batch_signatures, permutations, shingle_hashes
 from mathcorpus.recipe import QualityFilterSpec
 
+PERMS = permutations(16)
 ANY_TEXT = st.text(alphabet=st.characters(codec=None), max_size=400)  # surrogates included
 
 
@@ -38,10 +40,11 @@ def test_decontamination_words_and_ngrams(text, n):
 @settings(max_examples=200, deadline=None)
 @given(ANY_TEXT, st.integers(1, 7))
 def test_minhash_shingles_and_signatures(text, ngram):
-    sh = shingles(text, ngram)
-    assert all(isinstance(s, bytes) for s in sh)
-    sig = signature(text, 16, ngram)
-    assert sig.shape == (16,) and (sig == signature(text, 16, ngram)).all()
+    for unit in ("word", "char"):
+        sh = shingle_hashes(text, ngram, unit)
+        assert sh.dtype == np.uint32 and len(np.unique(sh)) == len(sh)
+        [sig] = batch_signatures([sh], PERMS)
+        assert sig.shape == (16,) and (sig == batch_signatures([shingle_hashes(text, ngram, unit)], PERMS)[0]).all()
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,22 +1,25 @@
 """Dedup stage: exact (normalized hash) then MinHash LSH near-duplicates.
 
-The surviving copy is the smallest document id of each group, so the result does not depend on
-worker order. Every removed document is a Rejection whose `duplicate_of` names the survivor.
+Exact: the surviving copy is the smallest document id of each group. Near: the survivor of each
+cluster follows `keep` (smallest id, longest, highest math_score; ties by id), so the result does not
+depend on worker order. Every removed document is a Rejection whose `duplicate_of` names the survivor.
 
 Bounded memory: exact dedup groups documents by hash (Beam shuffles). Near-dup clustering ships only
-ids: band keys are grouped (GroupByKey), buckets become edges, and the connected components of the
-edge list are computed on one worker, so that step holds O(number of documents that have a
-near-duplicate) ids in memory, never texts.
+ids: signatures are computed per batch in NumPy, band hashes are grouped by (band, hash range) as
+arrays, equal hashes inside a group become edges, and the connected components of the edge list are
+computed on one worker, so that step holds O(number of documents that have a near-duplicate) ids
+in memory, never texts.
 """
 
 from __future__ import annotations
 
 import apache_beam as beam
+import numpy as np
 
 from mathcorpus.document import Document, Rejection
 from mathcorpus.pipeline.dedup.exact import exact_key
-from mathcorpus.pipeline.dedup.minhash import (band_keys, bucket_edges, choose_bands,
-                                               connected_components, signature)
+from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_signatures, choose_bands, connected_components,
+                                               permutations, shingle_hashes)
 from mathcorpus.recipe import DedupSpec, MinHashSpec
 
 REJECTED = "rejected"
@@ -40,6 +43,15 @@ class ExactDedup(beam.PTransform):
                 | "KeepFirst" >> beam.FlatMap(_keep_first).with_outputs(REJECTED, main="documents"))
 
 
+def survivor_rank(doc: Document, keep: str) -> tuple:
+    """Sort key of a document in its cluster: the smallest key survives."""
+    if keep == "longest":
+        return (-len(doc.text), doc.id)
+    if keep == "highest_math_score":
+        return (-float(doc.scores.get("math_score", 0.0)), doc.id)
+    return (doc.id,)
+
+
 def _drop_near_duplicates(doc: Document, survivor_of: dict[str, str]):
     root = survivor_of.get(doc.id, doc.id)
     if root == doc.id:
@@ -49,33 +61,73 @@ def _drop_near_duplicates(doc: Document, survivor_of: dict[str, str]):
             doc, STAGE, "near_duplicate", f"MinHash LSH candidate of {root}", duplicate_of=root))
 
 
-class _BandKeysDoFn(beam.DoFn):
+class _BandBucketsDoFn(beam.DoFn):
+    """A batch of documents -> one element per (band, hash range) present: the band hashes and the
+    members' (rank, id), so Beam pays per batch and band, not per document and band."""
+
     def __init__(self, spec: MinHashSpec, bands: int, rows: int):
         self._spec, self._bands, self._rows = spec, bands, rows
 
-    def process(self, doc: Document):
-        sig = signature(doc.text, self._spec.num_perm, self._spec.ngram)
-        for key in band_keys(sig, self._bands, self._rows):
-            yield key, doc.id
+    def setup(self):
+        self._perms = permutations(self._spec.num_perm)
+
+    def process(self, batch: list[Document]):
+        spec = self._spec
+        sigs = batch_signatures([shingle_hashes(d.text, spec.ngram, spec.unit) for d in batch], self._perms)
+        hashes = band_hashes(sigs, self._bands, self._rows)  # [docs, bands]
+        members = [(survivor_rank(d, spec.keep), d.id) for d in batch]
+        ranges = (hashes % np.uint64(spec.hash_ranges)).astype(np.int64)
+        for band in range(self._bands):
+            for r in np.unique(ranges[:, band]).tolist():
+                at = np.flatnonzero(ranges[:, band] == r)
+                yield (band, r), (hashes[at, band], [members[i] for i in at])
+
+
+def bucket_edges_from_arrays(keyed) -> list[tuple]:
+    """Edges (survivor candidate, other) between documents sharing a band hash in one group."""
+    _, parts = keyed
+    parts = list(parts)
+    hashes = np.concatenate([h for h, _ in parts])
+    members = [m for _, ms in parts for m in ms]
+    order = np.argsort(hashes, kind="stable")
+    hashes = hashes[order]
+    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
+    ends = np.r_[starts[1:], len(hashes)]
+    edges = []
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        if b - a > 1:
+            group = sorted({members[i] for i in order[a:b].tolist()})
+            edges += [(group[0], other) for other in group[1:]]
+    return edges
+
+
+def _survivor_ids(components: dict) -> dict[str, str]:
+    return {node[1]: root[1] for node, root in components.items() if node != root}
 
 
 class NearDedup(beam.PTransform):
+    """MinHash LSH near-duplicates. The clustering step (union-find over the candidate edges) runs
+    on one worker: memory about 200 bytes per document that has a near duplicate, never texts."""
+
     def __init__(self, spec: MinHashSpec):
         super().__init__()
         self._spec = spec
         if spec.bands:
             self.bands, self.rows = spec.bands, spec.num_perm // spec.bands
         else:
-            self.bands, self.rows = choose_bands(spec.threshold, spec.num_perm)
+            self.bands, self.rows = choose_bands(spec.threshold, spec.num_perm, spec.false_negative_weight)
 
     def expand(self, docs):
+        spec = self._spec
         survivors = (docs
-                     | "BandKeys" >> beam.ParDo(_BandKeysDoFn(self._spec, self.bands, self.rows))
-                     | "GroupByBand" >> beam.GroupByKey()
-                     | "BucketEdges" >> beam.FlatMap(lambda kv: bucket_edges(kv[1]))
+                     | "Batch" >> beam.BatchElements(min_batch_size=spec.batch_size, max_batch_size=spec.batch_size)
+                     | "BandBuckets" >> beam.ParDo(_BandBucketsDoFn(spec, self.bands, self.rows))
+                     | "GroupByBandRange" >> beam.GroupByKey()
+                     | "BucketEdges" >> beam.FlatMap(bucket_edges_from_arrays)
                      | "UniqueEdges" >> beam.Distinct()
                      | "AllEdges" >> beam.combiners.ToList()
-                     | "Components" >> beam.Map(connected_components))
+                     | "Components" >> beam.Map(connected_components)
+                     | "SurvivorIds" >> beam.Map(_survivor_ids))
         return docs | "DropNearDuplicates" >> beam.FlatMap(
             _drop_near_duplicates, survivor_of=beam.pvalue.AsSingleton(survivors)
         ).with_outputs(REJECTED, main="documents")
