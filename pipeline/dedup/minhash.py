@@ -4,8 +4,8 @@ Shingles are word n-grams of the lowercased word sequence (or character n-grams)
 than one shingle is one shingle of all its words.
 
 Signatures are computed in NumPy for a whole batch of documents at once (`batch_signatures`): each
-shingle is hashed to 32 bits (words through a per-process cache, n-grams by a polynomial over the
-word hashes), then datasketch's own "affine32" permutations (the MurmurHash3 finalizer, then
+shingle is hashed to 32 bits (word hashes from prefix sums over the UTF-8 bytes, n-grams by a
+polynomial over the word hashes; no Python loop per word or shingle), then datasketch's own "affine32" permutations (the MurmurHash3 finalizer, then
 ``a * h + b`` mod 2^32, with datasketch's seeded ``a``, ``b``) are applied to every shingle of every
 document in one array operation and reduced with ``minimum.reduceat``. Fed the same 32-bit shingle
 hashes, the result is identical to datasketch's ``MinHash`` (tested); it is only much faster, since
@@ -17,41 +17,70 @@ taken from datasketch (the probability that two documents of Jaccard s share a b
 
 from __future__ import annotations
 
-import hashlib
-import re
 from typing import Iterable
 
 import numpy as np
 from datasketch import MinHash
 
-_WORD = re.compile(r"\w+")
 SEED = 1  # fixed: signatures must agree across workers and runs
 
 
-_WORD_HASH: dict[str, int] = {}
+P64 = np.uint64(0x100000001B3)  # odd, so invertible mod 2**64
+P64_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
 P32 = np.uint64(0x01000193)  # odd multiplier of the polynomial shingle hash
+# A byte is part of a word when it is an ASCII letter, digit or "_", or any byte of a non-ASCII
+# UTF-8 character (so letters of every script count; so do a few non-ASCII symbols).
+_WORD_BYTE = np.zeros(256, dtype=bool)
+for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
+    _WORD_BYTE[_c] = True
+_WORD_BYTE[0x80:] = True
+_POWERS = {"p": np.ones(1, dtype=np.uint64), "inv": np.ones(1, dtype=np.uint64)}
 
 
-def _word_hash(word: str) -> int:
-    h = _WORD_HASH.get(word)
-    if h is None:
-        if len(_WORD_HASH) > 1 << 20:
-            _WORD_HASH.clear()
-        h = _WORD_HASH[word] = int.from_bytes(
-            hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
-    return h
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """P**i and P**-i mod 2**64 for i < n (grown on demand, kept per process)."""
+    if len(_POWERS["p"]) < n:
+        size = max(n, 2 * len(_POWERS["p"]))
+        with np.errstate(over="ignore"):
+            _POWERS["p"] = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, P64, dtype=np.uint64)], dtype=np.uint64)
+            _POWERS["inv"] = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, P64_INV, dtype=np.uint64)],
+                                        dtype=np.uint64)
+    return _POWERS["p"][:n], _POWERS["inv"][:n]
+
+
+def _mix64(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finalizer: spreads polynomial hashes over all 64 bits."""
+    with np.errstate(over="ignore"):
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return h ^ (h >> np.uint64(31))
+
+
+def unit_hashes(text: str, unit: str = "word") -> np.ndarray:
+    """64-bit hashes of the lowercased text's words (or characters, as UTF-8 bytes), in order,
+    computed for all units at once from prefix sums over the bytes (no Python loop per word)."""
+    data = np.frombuffer(text.lower().encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    if unit == "char":
+        if len(data):
+            data = data[~np.r_[False, (data[1:] <= 32) & (data[:-1] <= 32)]]  # whitespace runs -> one
+        return _mix64(data.astype(np.uint64) + np.uint64(1))
+    is_word = _WORD_BYTE[data]
+    edges = np.diff(np.r_[False, is_word, False].astype(np.int8))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if not len(starts):
+        return np.empty(0, dtype=np.uint64)
+    p, inv = _powers(len(data) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.r_[np.uint64(0), np.cumsum((data.astype(np.uint64) + np.uint64(1)) * p[:len(data)],
+                                               dtype=np.uint64)]
+        return _mix64((prefix[ends] - prefix[starts]) * inv[starts])
 
 
 def shingle_hashes(text: str, ngram: int, unit: str = "word") -> np.ndarray:
     """Distinct 32-bit hashes (as uint32) of the document's shingles."""
-    if unit == "char":
-        tokens = " ".join(text.lower().split())
-        units = list(tokens)
-    else:
-        units = _WORD.findall(text.lower())
-    if not units:
+    h = unit_hashes(text, unit)
+    if not len(h):
         return np.empty(0, dtype=np.uint32)
-    h = np.fromiter((_word_hash(u) for u in units), dtype=np.uint64, count=len(units))
     n = min(ngram, len(h))  # a document shorter than a shingle is one shingle
     windows = np.lib.stride_tricks.sliding_window_view(h, n)
     powers = np.ones(n, dtype=np.uint64)
@@ -92,10 +121,10 @@ def batch_signatures(hash_arrays: list[np.ndarray], perms: tuple[np.ndarray, np.
             continue
         hv = _fmix32(np.concatenate(group).astype(np.uint32))
         with np.errstate(over="ignore"):
-            phv = hv[:, None] * a[None, :] + b[None, :]  # [shingles, num_perm], mod 2^32
+            phv = a[:, None] * hv[None, :] + b[:, None]  # [num_perm, shingles], mod 2^32: rows contiguous
         nonempty = np.flatnonzero(sizes)
         starts = np.r_[0, np.cumsum(sizes)[:-1]][nonempty]
-        out[first + nonempty] = np.minimum.reduceat(phv, starts, axis=0)
+        out[first + nonempty] = np.minimum.reduceat(phv, starts, axis=1).T
     return out
 
 

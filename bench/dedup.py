@@ -1,0 +1,212 @@
+"""Near-duplicate removal against ground truth and against datasketch: prints figures, asserts nothing.
+
+A seeded synthetic corpus (math prose with LaTeX, and code) with known clusters: exact copies and
+near copies with 1-6% of their words changed; the true 5-gram Jaccard of every near copy to its
+source is computed exactly. Reported, for each method:
+- precision (removed documents that really are copies of their survivor's cluster), exact recall,
+  and recall on near copies whose true Jaccard is >= 0.8;
+- documents/s and MB/s, peak RSS.
+Methods: (a) mathcorpus's dedup stage as pure functions (NumPy signatures per batch, band hashes,
+bucket edges, components), (b) `mathcorpus run` of a dedup-only recipe on the JSONL (Beam
+DirectRunner: reading, the language filter, both dedup steps, writing the tables), (c) the
+datasketch loop (MinHash per document + MinHashLSH insert/query) at the same threshold. datatrove,
+when installed (``pip install datatrove``, bench only), is not run by this script yet.
+
+    python bench/dedup.py [--docs 20000] [--num-perm 128] [--fn-weight 0.95]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import re
+import resource
+import tempfile
+import time
+
+
+from mathcorpus.document import Document
+from mathcorpus.pipeline.dedup import bucket_edges_from_arrays, survivor_rank
+from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_signatures, candidate_probability, choose_bands,
+                                               connected_components, permutations, shingle_hashes)
+
+MATH = ("let be the integral of over a field with prime ideal matrix sum where holds for all group ring "
+        "kernel image norm bound series converges compact open closed set map basis vector theorem lemma "
+        "proof suppose then hence therefore eigenvalue polynomial root degree finite infinite").split()
+LATEX = ["$x^2$", "$\\sum_{k=1}^n k$", "$\\int_0^1 f$", "$a_n \\to 0$", "$G/H$", "$\\mathbb{R}^n$"]
+CODE = ["def", "return", "import", "numpy", "as", "np", "for", "in", "range", "if", "else", "x", "y",
+        "np.linalg.solve", "=", "+", "*", "(", ")", ":", "self", "class", "while"]
+
+
+def make_text(rng: random.Random) -> str:
+    if rng.random() < 0.7:
+        words = [rng.choice(MATH) if rng.random() > 0.1 else rng.choice(LATEX) for _ in range(rng.randint(80, 600))]
+    else:
+        words = [rng.choice(CODE) for _ in range(rng.randint(80, 600))] + [str(rng.randint(0, 99999))]
+    return " ".join(words) + f" {rng.random():.12f}"
+
+
+def corpus(n: int, seed: int = 0):
+    """Documents and ground truth: cluster label per document, the true Jaccard and kind of each
+    copy, and the position of each copy's source."""
+    rng = random.Random(seed)
+    docs, cluster, jaccard, kind = [], [], {}, {}
+    while len(docs) < n:
+        source = len(docs)
+        docs.append(make_text(rng))
+        cluster.append(source)
+        r = rng.random()
+        if r < 0.1 and len(docs) < n:  # an exact copy
+            docs.append(docs[source])
+            cluster.append(source)
+            kind[len(docs) - 1] = "exact"
+        elif r < 0.25 and len(docs) < n:  # a near copy
+            words = docs[source].split()
+            for i in rng.sample(range(len(words)), max(1, int(len(words) * rng.choice([0.01, 0.02, 0.03, 0.06])))):
+                words[i] = rng.choice(MATH)
+            docs.append(" ".join(words))
+            cluster.append(source)
+            a, b = set(shingle_hashes(docs[source], 5).tolist()), set(shingle_hashes(docs[-1], 5).tolist())
+            jaccard[len(docs) - 1] = len(a & b) / len(a | b)
+            kind[len(docs) - 1] = "near"
+    order = list(range(n))
+    rng.shuffle(order)  # copies are not next to their sources
+    position = {old: new for new, old in enumerate(order)}
+    source = {position[k]: position[cluster[k]] for k in kind}
+    return [docs[i] for i in order], [cluster[i] for i in order], \
+        {position[k]: v for k, v in jaccard.items()}, {position[k]: v for k, v in kind.items()}, source
+
+
+def evaluate(removed: dict[int, int], cluster: list[int], jaccard: dict, kind: dict, source: dict) -> dict:
+    """`removed`: document index -> index of the document it duplicates."""
+    correct = sum(1 for d, s in removed.items() if cluster[d] == cluster[s])
+    exact = [d for d, k in kind.items() if k == "exact"]
+    near = [d for d, k in kind.items() if k == "near" and jaccard[d] >= 0.8]
+
+    def caught(d):  # the copy or its source was removed: the pair no longer both stays
+        return d in removed or source[d] in removed
+
+    return {"precision": correct / max(1, len(removed)), "exact_recall": sum(map(caught, exact)) / max(1, len(exact)),
+            "near_recall": sum(map(caught, near)) / max(1, len(near)), "removed": len(removed),
+            "near_pairs": len(near)}
+
+
+def ours(texts: list[str], num_perm: int, bands: int, rows: int, batch: int = 512) -> dict[int, int]:
+    perms = permutations(num_perm)
+    ids = [f"d{i:07d}" for i in range(len(texts))]
+    docs = [Document(id=i, text=t, source="b") for i, t in zip(ids, texts)]
+    from mathcorpus.pipeline.dedup.exact import exact_key
+    survivors_exact, removed = {}, {}
+    for k, d in enumerate(docs):  # exact first, as the stage does
+        key = exact_key(d.text)
+        if key in survivors_exact:
+            removed[k] = survivors_exact[key]
+        else:
+            survivors_exact[key] = k
+    keep = [k for k in range(len(docs)) if k not in removed]
+    groups: dict[tuple, list] = {}
+    for start in range(0, len(keep), batch):
+        chunk = [docs[k] for k in keep[start:start + batch]]
+        sigs = batch_signatures([shingle_hashes(d.text, 5) for d in chunk], perms)
+        bh = band_hashes(sigs, bands, rows)
+        members = [(survivor_rank(d, "first_id"), d.id) for d in chunk]
+        for band in range(bands):
+            groups.setdefault((band,), []).append((bh[:, band], members))
+    edges = [e for key, parts in groups.items() for e in bucket_edges_from_arrays((key, parts))]
+    comp = connected_components(set(edges))
+    for node, root in comp.items():
+        if node != root:
+            removed[int(node[1][1:])] = int(root[1][1:])
+    return removed
+
+
+def datasketch_loop(texts: list[str], num_perm: int, threshold: float) -> dict[int, int]:
+    from datasketch import MinHash, MinHashLSH
+
+    word = re.compile(r"\w+")
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    removed = {}
+    for k, text in enumerate(texts):
+        words = word.findall(text.lower())
+        shingles = {" ".join(words[i:i + 5]).encode() for i in range(max(1, len(words) - 4))}
+        m = MinHash(num_perm=num_perm, seed=1)
+        m.update_batch(list(shingles))
+        hits = lsh.query(m)
+        if hits:
+            removed[k] = min(hits)
+        else:
+            lsh.insert(k, m)
+    return removed
+
+
+def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float) -> tuple[float, dict[int, int]]:
+    from mathcorpus.pipeline.build import run_recipe
+    from mathcorpus.recipe import recipe_from_dict
+
+    import pyarrow.parquet as pq
+
+    path = os.path.join(tmp, "docs.jsonl")
+    with open(path, "w", encoding="utf-8") as fh:
+        for i, t in enumerate(texts):
+            fh.write(json.dumps({"id": f"d{i:07d}", "text": t}) + "\n")
+    recipe = recipe_from_dict({"name": "dedup-bench",
+                               "sources": [{"name": "b", "kind": "jsonl", "path": path, "id_field": "id"}],
+                               "dedup": {"exact": True, "minhash": {"num_perm": num_perm, "ngram": 5,
+                                                                    "false_negative_weight": fn_weight}},
+                               "output": os.path.join(tmp, "out")})
+    t0 = time.perf_counter()
+    run_recipe(recipe, os.path.join(tmp, "out"))
+    seconds = time.perf_counter() - t0
+    rows = pq.read_table([str(p) for p in sorted((__import__("pathlib").Path(tmp) / "out" / "rejected").glob("*.parquet"))],
+                         columns=["id", "duplicate_of"]).to_pylist()
+    return seconds, {int(r["id"].split("/d")[1]): int(r["duplicate_of"].split("/d")[1]) for r in rows if r["duplicate_of"]}
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, nargs="+", default=[20000])
+    parser.add_argument("--num-perm", type=int, default=128)
+    parser.add_argument("--fn-weight", type=float, default=0.95)
+    parser.add_argument("--skip-datasketch", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    logging.getLogger().setLevel(logging.ERROR)
+    bands, rows = choose_bands(0.8, args.num_perm, args.fn_weight)
+    print(f"bands x rows = {bands} x {rows}: P(candidate) at J=0.6/0.7/0.8/0.9 = "
+          + "/".join(f"{candidate_probability(s, bands, rows):.3f}" for s in (0.6, 0.7, 0.8, 0.9)))
+    for n in args.docs:
+        texts, cluster, jaccard, kind, source = corpus(n)
+        mb = sum(len(t.encode()) for t in texts) / 1e6
+        print(f"\n{n:,} documents, {mb:.1f} MB: {sum(1 for k in kind.values() if k == 'exact'):,} exact copies, "
+              f"{sum(1 for k in kind.values() if k == 'near'):,} near copies "
+              f"({sum(1 for d in jaccard if jaccard[d] >= 0.8):,} with Jaccard >= 0.8)")
+        rows_out = []
+        t0 = time.perf_counter()
+        removed = ours(texts, args.num_perm, bands, rows)
+        rows_out.append(("mathcorpus dedup (functions)", time.perf_counter() - t0, removed))
+        with tempfile.TemporaryDirectory() as tmp:
+            seconds, removed = whole_run(texts, tmp, args.num_perm, args.fn_weight)
+            rows_out.append(("mathcorpus run (Beam, whole)", seconds, removed))
+        if not args.skip_datasketch:
+            t0 = time.perf_counter()
+            removed = datasketch_loop(texts, args.num_perm, 0.8)
+            rows_out.append(("datasketch loop (b=9, r=13)", time.perf_counter() - t0, removed))
+        base = rows_out[-1][1]
+        print(f"{'method':<32}{'seconds':>9}{'docs/s':>9}{'MB/s':>7}{'precision':>11}{'exact rec':>11}"
+              f"{'near rec':>10}{'x datasketch':>14}")
+        for name, seconds, removed in rows_out:
+            m = evaluate(removed, cluster, jaccard, kind, source)
+            print(f"{name:<32}{seconds:>9.1f}{n / seconds:>9.0f}{mb / seconds:>7.2f}{m['precision']:>11.4f}"
+                  f"{m['exact_recall']:>11.4f}{m['near_recall']:>10.4f}{base / seconds:>14.1f}")
+        print(f"peak RSS of this process so far: {rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
