@@ -4,7 +4,7 @@ Exact: the surviving copy is the smallest document id of each group. Near: the s
 cluster follows `keep` (smallest id, longest, highest math_score; ties by id), so the result does not
 depend on worker order. Every removed document is a Rejection whose `duplicate_of` names the survivor.
 
-Bounded memory: exact dedup groups documents by hash (Beam shuffles). Near-dup clustering ships only
+Bounded memory: exact dedup shuffles (hash, id) pairs only; the ids it removes are a side input. Near-dup clustering ships only
 ids: signatures are computed per batch in NumPy, band hashes are grouped by (band, hash range) as
 arrays, equal hashes inside a group become edges, and the connected components of the edge list are
 computed on one worker, so that step holds O(number of documents that have a near-duplicate) ids
@@ -26,21 +26,32 @@ REJECTED = "rejected"
 STAGE = "dedup"
 
 
-def _keep_first(group) -> list:
-    _, docs = group
-    docs = sorted(docs, key=lambda d: d.id)
-    keeper = docs[0]
-    return [keeper] + [beam.pvalue.TaggedOutput(REJECTED, Rejection.of(
-        d, STAGE, "exact_duplicate", f"same normalized text as {keeper.id}", duplicate_of=keeper.id))
-        for d in docs[1:]]
+def _duplicates_of_keeper(group) -> list[tuple[str, str]]:
+    """(removed id, keeper id) for every document but the smallest id of one exact-key group."""
+    _, ids = group
+    ids = sorted(ids)
+    return [(other, ids[0]) for other in ids[1:]]
+
+
+def _drop_exact_duplicates(doc: Document, keeper_of: dict[str, str]):
+    keeper = keeper_of.get(doc.id)
+    if keeper is None:
+        yield doc
+    else:
+        yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(
+            doc, STAGE, "exact_duplicate", f"same normalized text as {keeper}", duplicate_of=keeper))
 
 
 class ExactDedup(beam.PTransform):
+    """Only (hash, id) pairs are shuffled, never texts; the side input holds the removed ids."""
+
     def expand(self, docs):
-        return (docs
-                | "KeyByHash" >> beam.Map(lambda d: (exact_key(d.text), d))
-                | "GroupByHash" >> beam.GroupByKey()
-                | "KeepFirst" >> beam.FlatMap(_keep_first).with_outputs(REJECTED, main="documents"))
+        keeper_of = (docs
+                     | "KeyByHash" >> beam.Map(lambda d: (exact_key(d.text), d.id))
+                     | "GroupByHash" >> beam.GroupByKey()
+                     | "Duplicates" >> beam.FlatMap(_duplicates_of_keeper))
+        return docs | "DropExactDuplicates" >> beam.FlatMap(
+            _drop_exact_duplicates, keeper_of=beam.pvalue.AsDict(keeper_of)).with_outputs(REJECTED, main="documents")
 
 
 def survivor_rank(doc: Document, keep: str) -> tuple:

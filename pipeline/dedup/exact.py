@@ -8,14 +8,11 @@ line endings, trailing spaces or letter case are exact duplicates.
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
-
-_WHITESPACE = re.compile(r"\s+")
 
 
 def normalize_for_exact(text: str) -> str:
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text).lower()).strip()
+    return " ".join(unicodedata.normalize("NFC", text).lower().split())  # split(): any whitespace run
 
 
 def exact_key(text: str) -> str:
