@@ -91,10 +91,16 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     side = beam.pvalue.AsList
     recipe_dict = recipe.to_dict()
 
-    def finish(_, inputs, kept, dropped, kept_rows, rejected_rows, shards, token_counts, hits):
+    duplicates = (all_rejected
+                  | "DedupRejections" >> beam.Filter(lambda r: r.stage == "dedup")
+                  | "DedupRecords" >> beam.Map(lambda r: (r.reason, r.source, r.duplicate_of,
+                                                          len((r.text or "").encode("utf-8", "surrogatepass")))))
+
+    def finish(_, inputs, kept, dropped, kept_rows, rejected_rows, shards, token_counts, hits, duplicates):
         counts = summarize_counts(inputs, kept, dropped)  # raises AccountingError if anything is lost
         tables = {"documents": {"rows": sum(kept_rows)}, "rejected": {"rows": sum(rejected_rows)}}
         manifest = build_manifest(recipe=recipe_dict, counts=counts, tables=tables, tokenizer=tokenizer,
+                                  duplicates=duplicates,
                                   shards=shards, token_counts=token_counts, hits=hits[0] if hits else [])
         write_manifest(out_dir, manifest)
 
@@ -106,7 +112,8 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
              kept=side(_count_by(docs, "Kept", lambda d: d.source)),
              dropped=side(_count_by(all_rejected, "Dropped", lambda r: (r.source, r.reason))),
              kept_rows=side(kept_rows), rejected_rows=side(rejected_rows),
-             shards=side(shards), token_counts=side(token_counts), hits=side(all_hits)))
+             shards=side(shards), token_counts=side(token_counts), hits=side(all_hits),
+             duplicates=side(duplicates)))
 
 
 class OutputExists(RuntimeError):

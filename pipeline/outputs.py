@@ -174,8 +174,31 @@ def _number_summary(per_shard: list[dict]) -> dict | None:
             "max": max(s["max"] for s in per_shard if s["count"])}
 
 
+def dedup_summary(duplicates: list[tuple[str, str, str, int]]) -> dict:
+    """Per dedup reason: removed documents and bytes per source, clusters (a survivor and the copies
+    removed in its favour) and their size histogram. `duplicates`: (reason, source, survivor, bytes)."""
+    out = {}
+    for reason in sorted({d[0] for d in duplicates}):
+        rows = [d for d in duplicates if d[0] == reason]
+        by_source: dict[str, dict] = defaultdict(lambda: {"documents": 0, "bytes": 0})
+        sizes: dict[str, int] = defaultdict(lambda: 1)  # the survivor itself
+        for _, source, survivor, nbytes in rows:
+            by_source[source]["documents"] += 1
+            by_source[source]["bytes"] += nbytes
+            sizes[survivor] += 1
+        histogram: dict[int, int] = defaultdict(int)
+        for size in sizes.values():
+            histogram[size] += 1
+        out[reason] = {"removed": len(rows), "bytes_removed": sum(d[3] for d in rows), "clusters": len(sizes),
+                       "cluster_sizes": {str(k): v for k, v in sorted(histogram.items())},
+                       "largest_cluster": max(sizes.values()),
+                       "by_source": {k: dict(v) for k, v in sorted(by_source.items())}}
+    return out
+
+
 def build_manifest(*, recipe: dict, counts: dict, tables: dict, tokenizer: dict | None,
-                   shards: list[dict], token_counts: list, hits: list[dict]) -> dict:
+                   shards: list[dict], token_counts: list, hits: list[dict],
+                   duplicates: list | None = None) -> dict:
     shards = sorted((s for s in shards if s["path"]), key=lambda s: s["index"])
     by_source: dict[str, int] = defaultdict(int)
     by_language: dict[str, int] = defaultdict(int)
@@ -206,6 +229,7 @@ def build_manifest(*, recipe: dict, counts: dict, tables: dict, tokenizer: dict 
         },
         **({"numbers": numbers} if numbers else {}),
         "shards": [{k: s[k] for k in ("path", "rows", "tokens", "bytes", "sha256")} for s in shards],
+        "dedup": dedup_summary(duplicates or []),
         "contamination": contamination_summary(hits),
     }
 

@@ -196,3 +196,12 @@ def test_table_files_follow_the_input_size(tmp_path):
     manifest = run_recipe(recipe, str(tmp_path / "out"))
     parts = sorted((tmp_path / "out" / "documents").glob("*.parquet"))
     assert 1 < len(parts) <= 6 and sum(pq.read_metadata(p).num_rows for p in parts) == manifest["counts"]["kept"] == 40
+
+
+def test_manifest_dedup_statistics(corpus):
+    _, _, manifest = corpus
+    dedup = manifest["dedup"]
+    assert dedup["exact_duplicate"]["removed"] == 1 and dedup["exact_duplicate"]["clusters"] == 1
+    assert dedup["exact_duplicate"]["cluster_sizes"] == {"2": 1}
+    near = dedup["near_duplicate"]
+    assert near["removed"] == 1 and near["by_source"]["tree"]["bytes"] > 500 and near["largest_cluster"] == 2
