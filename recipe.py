@@ -115,9 +115,17 @@ class MinHashSpec(_Model):
         return self
 
 
+class LineDedupSpec(_Model):
+    """Boilerplate lines (license headers, generated banners) repeated across many documents."""
+
+    min_documents: int = Field(100, ge=2)  # a line in at least this many documents is boilerplate
+    min_chars: int = Field(20, ge=1)  # shorter lines ("}", "end", blank) are never removed
+
+
 class DedupSpec(_Model):
     exact: bool = True
     minhash: MinHashSpec | None = None
+    lines: LineDedupSpec | None = None  # runs first, so exact and near dedup see the cleaned text
 
 
 class BenchmarkSpec(_Model):

@@ -81,3 +81,14 @@ def test_survivor_policies():
     long = Document(id="b", text="x" * 10, source="s", scores={"math_score": 0.9})
     for keep, winner in (("first_id", "a"), ("longest", "b"), ("highest_math_score", "b")):
         assert min((short, long), key=lambda d: survivor_rank(d, keep)).id == winner
+
+
+def test_line_dedup_removes_boilerplate_lines_only():
+    from mathcorpus.pipeline.dedup.lines import document_line_keys, line_key, strip_lines
+
+    header = "# Copyright (c) 2024 The Example Authors. All rights reserved."
+    text = f"{header}\n\nimport numpy as np\n}}\n}}\ndef f(x):\n    return np.sqrt(x)\n"
+    boiler = {line_key("  # COPYRIGHT (c) 2024 the example authors. all rights reserved. ")}
+    out, removed = strip_lines(text, boiler, 20)
+    assert removed == 1 and header not in out and "import numpy as np" in out and out.count("}") == 2
+    assert line_key(header) in document_line_keys(text, 20) and line_key("}") not in document_line_keys(text, 20)

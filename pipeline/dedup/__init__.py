@@ -18,6 +18,7 @@ import numpy as np
 
 from mathcorpus.document import Document, Rejection
 from mathcorpus.pipeline.dedup.exact import exact_key
+from mathcorpus.pipeline.dedup.lines import LineDedup
 from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_signatures, choose_bands, connected_components,
                                                permutations, shingle_hashes)
 from mathcorpus.recipe import DedupSpec, MinHashSpec
@@ -145,7 +146,7 @@ class NearDedup(beam.PTransform):
 
 
 class Dedup(beam.PTransform):
-    """Outputs ``documents`` and ``rejected`` (exact_duplicate, near_duplicate)."""
+    """Outputs ``documents`` and ``rejected`` (boilerplate, exact_duplicate, near_duplicate)."""
 
     def __init__(self, spec: DedupSpec):
         super().__init__()
@@ -153,6 +154,9 @@ class Dedup(beam.PTransform):
 
     def expand(self, docs):
         rejected: list = []
+        if self._spec.lines:
+            lines = docs | "Lines" >> LineDedup(self._spec.lines)
+            docs, rejected = lines.documents, rejected + [lines[REJECTED]]
         if self._spec.exact:
             exact = docs | "Exact" >> ExactDedup()
             docs, rejected = exact.documents, rejected + [exact[REJECTED]]

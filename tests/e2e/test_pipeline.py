@@ -205,3 +205,17 @@ def test_manifest_dedup_statistics(corpus):
     assert dedup["exact_duplicate"]["cluster_sizes"] == {"2": 1}
     near = dedup["near_duplicate"]
     assert near["removed"] == 1 and near["by_source"]["tree"]["bytes"] > 500 and near["largest_cluster"] == 2
+
+
+def test_line_dedup_through_the_pipeline(tmp_path):
+    header = "Licensed under the Apache License, Version 2.0 (the 'License');"
+    rows = [{"id": f"r{i}", "text": f"{header}\nDocument {i} proves that {i} squared is {i * i}.\n"} for i in range(6)]
+    rows.append({"id": "only", "text": f"{header}\n"})
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
+        "name": "lines", "sources": [{"kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+        "dedup": {"exact": True, "lines": {"min_documents": 5, "min_chars": 10}}}))
+    manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
+    assert manifest["counts"]["kept"] == 6 and manifest["counts"]["dropped"] == {"boilerplate": 1}
+    docs = pq.read_table(sorted(glob.glob(str(tmp_path / "out" / "documents" / "*.parquet")))).to_pylist()
+    assert all(header not in d["text"] and "squared" in d["text"] for d in docs)
