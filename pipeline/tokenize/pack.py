@@ -31,12 +31,10 @@ def shard_capacity(shard_tokens: int, seq_len: int) -> int:
 
 
 def plan_offsets(lengths: Iterable[tuple[str, int]]) -> tuple[dict[str, int], int]:
-    """Packed: start offset of every document in the global stream (sorted by id), and the total."""
-    offsets, total = {}, 0
-    for doc_id, n in sorted(lengths):
-        offsets[doc_id] = total
-        total += n
-    return offsets, total
+    """Packed, in one sequence (id order): start offset of every document, and the total."""
+    ordered = sorted(lengths)
+    starts, total = layout_packed([(i, np.array([n], dtype=np.int64)) for i, (_, n) in enumerate(ordered)])
+    return {doc_id: starts[i] for i, (doc_id, _) in enumerate(ordered)}, total
 
 
 def _slice(values: np.ndarray | None, lo: int, hi: int) -> np.ndarray | None:
@@ -89,23 +87,13 @@ def assemble_rows(pieces: list[tuple], seq_len: int, final_row: str, pad_id: int
 
 def plan_unpacked(lengths: Iterable[tuple[str, int]], seq_len: int, shard_tokens: int
                   ) -> tuple[dict[str, int], list[int], int]:
-    """Unpacked: the global index of every document's first row (sorted by id), the global row index
-    where each shard starts, and the total number of rows.
-
-    Memory: one int per document plus one per shard; the walk over rows is arithmetic per document.
-    """
-    first_row, shard_starts = {}, [0]
-    row, in_shard = 0, 0
-    for doc_id, n in sorted(lengths):
-        first_row[doc_id] = row
-        full, rest = divmod(n, seq_len)
-        for row_len in [seq_len] * full + ([rest] if rest else []):
-            if in_shard and in_shard + row_len > shard_tokens:
-                shard_starts.append(row)
-                in_shard = 0
-            in_shard += row_len
-            row += 1
-    return first_row, shard_starts, row
+    """Unpacked, in one sequence (id order): the global index of every document's first row, the
+    global row where each shard starts, and the total number of rows (`layout_unpacked` with one
+    document per bucket)."""
+    ordered = sorted(lengths)
+    first, shard_starts, total = layout_unpacked(
+        [(i, np.array([n], dtype=np.int64)) for i, (_, n) in enumerate(ordered)], seq_len, shard_tokens)
+    return {doc_id: first[i] for i, (doc_id, _) in enumerate(ordered)}, shard_starts, total
 
 
 def split_unpacked(first_row: int, tokens: np.ndarray, seq_len: int, shard_starts: list[int],
