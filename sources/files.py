@@ -77,7 +77,8 @@ def read_path(path: str, rel: str, spec: SourceSpec) -> Iterator[Verdict]:
     """One file of a tree: an archive gives its members (archives.py), any other file one verdict."""
     from mathcorpus.sources.archives import is_archive, read_archive
 
-    if spec.archives and is_archive(rel) and not (not storage.is_remote(path) and os.path.islink(path)):
+    is_local_link = not storage.is_remote(path) and os.path.islink(path)  # rejected by read_file
+    if spec.archives and is_archive(rel) and not is_local_link:
         try:
             yield from read_archive(path, rel, spec)
         except OSError as err:
