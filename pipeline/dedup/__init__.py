@@ -24,6 +24,7 @@ from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_signatures, ch
 from mathcorpus.recipe import DedupSpec, MinHashSpec
 
 REJECTED = "rejected"
+SIGNATURES = "signatures"
 STAGE = "dedup"
 
 
@@ -88,6 +89,9 @@ class _BandBucketsDoFn(beam.DoFn):
         sigs = batch_signatures([shingle_hashes(d.text, spec.ngram, spec.unit) for d in batch], self._perms)
         hashes = band_hashes(sigs, self._bands, self._rows)  # [docs, bands]
         members = [(survivor_rank(d, spec.keep), d.id) for d in batch]
+        if spec.verify_cutoff() is not None:
+            for d, sig in zip(batch, sigs):
+                yield beam.pvalue.TaggedOutput(SIGNATURES, (d.id, sig))
         ranges = (hashes % np.uint64(spec.hash_ranges)).astype(np.int64)
         for band in range(self._bands):
             for r in np.unique(ranges[:, band]).tolist():
@@ -113,6 +117,39 @@ def bucket_edges_from_arrays(keyed) -> list[tuple]:
     return edges
 
 
+def _attach_first_signature(joined):
+    """Edges keyed by their first document, with that document's signature -> keyed by the second."""
+    _, grouped = joined
+    sigs = list(grouped["sig"])
+    for edge in grouped["edge"]:
+        yield edge[1][1], (edge, sigs[0])
+
+
+def _verified(joined, cutoff: float):
+    """Edges whose two signatures agree on at least `cutoff` of their positions."""
+    _, grouped = joined
+    sigs = list(grouped["sig"])
+    for edge, first_sig in grouped["edge"]:
+        if float(np.mean(first_sig == sigs[0])) >= cutoff:
+            yield edge
+
+
+class VerifyEdges(beam.PTransform):
+    """Candidate edges checked against the documents' whole signatures (two joins by id)."""
+
+    def __init__(self, cutoff: float):
+        super().__init__()
+        self._cutoff = cutoff
+
+    def expand(self, inputs):
+        edges, sigs = inputs
+        by_first = edges | "KeyByFirst" >> beam.Map(lambda e: (e[0][1], e))
+        with_first = (({"edge": by_first, "sig": sigs}) | "JoinFirst" >> beam.CoGroupByKey()
+                      | "AttachFirst" >> beam.FlatMap(_attach_first_signature))
+        return (({"edge": with_first, "sig": sigs}) | "JoinSecond" >> beam.CoGroupByKey()
+                | "Verify" >> beam.FlatMap(_verified, self._cutoff))
+
+
 def _survivor_ids(components: dict) -> dict[str, str]:
     return {node[1]: root[1] for node, root in components.items() if node != root}
 
@@ -131,12 +168,17 @@ class NearDedup(beam.PTransform):
 
     def expand(self, docs):
         spec = self._spec
-        survivors = (docs
-                     | "Batch" >> beam.BatchElements(min_batch_size=spec.batch_size, max_batch_size=spec.batch_size)
-                     | "BandBuckets" >> beam.ParDo(_BandBucketsDoFn(spec, self.bands, self.rows))
-                     | "GroupByBandRange" >> beam.GroupByKey()
-                     | "BucketEdges" >> beam.FlatMap(bucket_edges_from_arrays)
-                     | "UniqueEdges" >> beam.Distinct()
+        buckets = (docs
+                   | "Batch" >> beam.BatchElements(min_batch_size=spec.batch_size, max_batch_size=spec.batch_size)
+                   | "BandBuckets" >> beam.ParDo(_BandBucketsDoFn(spec, self.bands, self.rows)
+                                                 ).with_outputs(SIGNATURES, main="buckets"))
+        edges = (buckets.buckets
+                 | "GroupByBandRange" >> beam.GroupByKey()
+                 | "BucketEdges" >> beam.FlatMap(bucket_edges_from_arrays)
+                 | "UniqueEdges" >> beam.Distinct())
+        if spec.verify_cutoff() is not None:
+            edges = (edges, buckets[SIGNATURES]) | "VerifyEdges" >> VerifyEdges(spec.verify_cutoff())
+        survivors = (edges
                      | "AllEdges" >> beam.combiners.ToList()
                      | "Components" >> beam.Map(connected_components)
                      | "SurvivorIds" >> beam.Map(_survivor_ids))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import json
+import random
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -219,3 +220,21 @@ def test_line_dedup_through_the_pipeline(tmp_path):
     assert manifest["counts"]["kept"] == 6 and manifest["counts"]["dropped"] == {"boilerplate": 1}
     docs = pq.read_table(sorted(glob.glob(str(tmp_path / "out" / "documents" / "*.parquet")))).to_pylist()
     assert all(header not in d["text"] and "squared" in d["text"] for d in docs)
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_candidate_verification_keeps_merely_similar_documents(tmp_path, verify):
+    rng = random.Random(3)
+    vocab = [f"w{i}" for i in range(3000)]
+    base = [rng.choice(vocab) for _ in range(400)]
+    near = list(base)
+    for i in rng.sample(range(400), 4):  # 5-gram Jaccard about 0.9
+        near[i] = "changed"
+    half = base[:200] + [rng.choice(vocab) for _ in range(200)]  # about 0.33: a candidate only by luck
+    rows = [{"id": "a", "text": " ".join(base)}, {"id": "b", "text": " ".join(near)}, {"id": "c", "text": " ".join(half)}]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
+        "name": "v", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+        "dedup": {"exact": False, "minhash": {"num_perm": 128, "bands": 64, "verify": verify}}}))  # 64 x 2: lax
+    manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
+    assert manifest["counts"]["dropped"] == {"near_duplicate": 1 if verify else 2}
