@@ -35,8 +35,8 @@ DocKind = Literal["code", "paper", "web", "text"]
 
 
 class SourceSpec(_Model):
-    kind: Literal["files", "jsonl"]
-    path: str  # a folder (files) or a file / glob pattern (jsonl, .jsonl.zst, .jsonl.gz)
+    kind: Literal["files", "jsonl", "parquet"]
+    path: str  # a folder (files) or a file / glob pattern (jsonl, .jsonl.zst, .jsonl.gz; parquet)
     name: str | None = None  # defaults to "<kind><index>"
     include: list[str] = Field(default_factory=list)  # glob patterns on the relative path (files)
     exclude: list[str] = Field(default_factory=list)

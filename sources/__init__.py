@@ -18,6 +18,7 @@ from mathcorpus.document import Rejection, Verdict
 from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources.files import list_files, read_path
 from mathcorpus.sources.jsonl import is_compressed, read_jsonl, split_ranges
+from mathcorpus.sources.parquet import read_parquet, row_group_units
 
 REJECTED = "rejected"
 
@@ -37,12 +38,17 @@ def read_units(spec: SourceSpec) -> list:
         return [(path, start, end) for path in paths
                 for start, end in (split_ranges(storage.size(path), spec.split_bytes)
                                    if not is_compressed(path) else [(0, None)])]
+    if spec.kind == "parquet":
+        paths = storage.expand_patterns([spec.path])
+        if not paths:
+            raise RecipeError(f"source {spec.name!r}: no file matches {spec.path}")
+        return [unit for path in paths for unit in row_group_units(path)]
     raise RecipeError(f"source {spec.name!r}: unknown kind {spec.kind!r}")
 
 
 def input_bytes(spec: SourceSpec) -> int:
     """About how many bytes a source holds (compressed sizes as they are), from listings only."""
-    if spec.kind == "jsonl":
+    if spec.kind in ("jsonl", "parquet"):
         return sum(storage.size(p) for p in storage.expand_patterns([spec.path]))
     if storage.is_remote(spec.path):  # one listing of everything under the folder
         prefix = spec.path.rstrip("/") + "/**"
@@ -60,6 +66,9 @@ def read_unit(unit, spec: SourceSpec) -> Iterator[Verdict]:
     if spec.kind == "files":
         path, rel = unit
         yield from read_path(path, rel, spec)
+    elif spec.kind == "parquet":
+        path, group, first_row = unit
+        yield from read_parquet(path, group, first_row, spec)
     else:
         path, start, end = unit
         yield from read_jsonl(path, spec, start, end)

@@ -93,9 +93,18 @@ def parse_row(line: str, lineno: int, path: str, spec: SourceSpec, offset: int |
         return reject("malformed_json", str(err))
     if not isinstance(row, dict):
         return reject("malformed_json", f"row is a {type(row).__name__}, not an object")
+    position = {"line": lineno} if offset is None else {"offset": offset}
+    return row_verdict(row, fallback_id, f"line {where[1:]}", path, spec, position)
+
+
+def row_verdict(row: dict, fallback_id: str, where: str, path: str, spec: SourceSpec, position: dict) -> Verdict:
+    """A Document from one row of any table-like source (JSONL, Parquet, datasets), or why not.
+    `where` names the row in messages; `position` goes into ``meta`` next to the file."""
     text = row.get(spec.text_field)
     if not isinstance(text, str):
-        return reject("missing_text_field", f"no string field {spec.text_field!r}")
+        return Rejection(id=fallback_id, source=spec.name, stage="sources", reason="missing_text_field",
+                         path=path, detail=f"{where}: no string field {spec.text_field!r}",
+                         text=_valid_unicode(str(row)[:4096]))
     raw_id = row.get(spec.id_field) if spec.id_field else None
     doc_id = _valid_unicode(f"{spec.name}/{raw_id}") if raw_id is not None else fallback_id
     fields = {name: next((_valid_unicode(str(row[a])) for a in aliases if row.get(a) is not None), None)
@@ -106,15 +115,14 @@ def parse_row(line: str, lineno: int, path: str, spec: SourceSpec, offset: int |
         text.encode("utf-8")
     except UnicodeEncodeError as err:
         return Rejection(id=doc_id, source=spec.name, stage="sources",
-                         reason="invalid_unicode", path=path, detail=f"line {where[1:]}: {err.reason}",
+                         reason="invalid_unicode", path=path, detail=f"{where}: {err.reason}",
                          text=_valid_unicode(text[:4096]))
     if not text.strip():
         return Rejection(id=doc_id, source=spec.name, stage="sources", reason="empty", path=path,
-                         detail=f"line {where[1:]}: the text field is empty or blank")
+                         detail=f"{where}: the text field is empty or blank")
     kind = spec.doc_kind or ("web" if fields["url"] else "code" if language else "text")
     return Document(id=doc_id, text=text, source=spec.name, kind=kind, language=language,
-                    meta={"origin": path, **({"line": lineno} if offset is None else {"offset": offset})},
-                    **fields)
+                    meta={"origin": path, **position}, **fields)
 
 
 def read_jsonl(path: str, spec: SourceSpec, start: int = 0, end: int | None = None) -> Iterator[Verdict]:

@@ -191,3 +191,25 @@ def test_byte_ranges_read_every_line_exactly_once(tmp_path_factory, lines, split
         assert all("@" in v.id for v in got)
         offsets = [int(v.id.rsplit("@", 1)[1]) for v in got]
         assert offsets == sorted(set(offsets))
+
+
+def test_parquet_rows_by_row_group_with_stack_fields(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mathcorpus.sources import read_unit
+
+    rows = [{"content": f"theorem t{i} : {i} = {i} := rfl", "lang": "Lean", "repo": "r/x", "path": f"T{i}.lean",
+             "license": "MIT"} for i in range(10)] + [{"content": None, "lang": "Lean", "repo": "r", "path": "n",
+                                                       "license": "MIT"}]
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "stack.parquet", row_group_size=4)
+    (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
+    spec = SourceSpec(kind="parquet", path=str(tmp_path / "*.parquet"), name="p", text_field="content")
+    units = read_units(spec)
+    assert len(units) == 1 + 3  # the broken file, and three row groups
+    verdicts = [v for u in units for v in read_unit(u, spec)]
+    docs = [v for v in verdicts if isinstance(v, Document)]
+    assert [d.id for d in docs] == [f"p/stack.parquet:{i}" for i in range(1, 11)]
+    assert docs[3].language == "Lean" and docs[3].repo == "r/x" and docs[3].path == "T3.lean"
+    reasons = sorted(v.reason for v in verdicts if isinstance(v, Rejection))
+    assert reasons == ["corrupt_file", "missing_text_field"]
