@@ -38,6 +38,13 @@ def _list_buffers(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     return offsets - offsets[0], array.flatten().to_numpy()
 
 
+def token_count(table: pa.Table) -> int:
+    """Tokens in a shard table: the summed lengths of its `input_ids` rows."""
+    import pyarrow.compute as pc
+
+    return int(pc.sum(pc.list_value_length(table.column("input_ids"))).as_py() or 0)
+
+
 def read_table(path: str) -> pa.Table:
     """One Arrow IPC shard, read whole through Beam FileSystems (shards are zstd-compressed)."""
     with storage.open_read(path) as fh:
@@ -138,4 +145,4 @@ def torch_dataset(out_dir: str, seed: int | None = None, rank: int | None = None
                         drop_uneven=drop_uneven, with_doc_ids=with_doc_ids)
 
 
-__all__ = ["open", "read_table", "torch_dataset", "ShardRows"]
+__all__ = ["open", "read_table", "token_count", "torch_dataset", "ShardRows"]

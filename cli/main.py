@@ -111,14 +111,13 @@ def _shard_counts(out: str, manifest: dict) -> tuple[int, int]:
     """Tokens and rows recounted from the shard files themselves."""
     from mathcorpus import storage
 
-    import pyarrow.compute as pc
 
-    from mathcorpus.shards import read_table as read_shard
+    from mathcorpus.shards import read_table as read_shard, token_count
 
     tokens = rows = 0
     for s in manifest["shards"]:
         table = read_shard(storage.join(out, s["path"]))
-        tokens += int(pc.sum(pc.list_value_length(table.column("input_ids"))).as_py() or 0)
+        tokens += token_count(table)
         rows += table.num_rows
     return tokens, rows
 
@@ -280,9 +279,8 @@ def verify(out: str = typer.Argument(..., help="Output folder of a run (a local 
     """Re-hash and recount every shard against manifest.json; exit 1 on any mismatch."""
     from mathcorpus import storage
 
-    import pyarrow.compute as pc
 
-    from mathcorpus.shards import read_table as read_shard
+    from mathcorpus.shards import read_table as read_shard, token_count
     from mathcorpus.storage import sha256_of
 
     manifest = _read_manifest(out)
@@ -301,7 +299,7 @@ def verify(out: str = typer.Argument(..., help="Output folder of a run (a local 
         except Exception as err:  # noqa: BLE001 - a shard that does not parse is a finding, not a crash
             problems.append(f"{s['path']}: not a readable Arrow file ({err})")
             continue
-        tokens = int(pc.sum(pc.list_value_length(table.column("input_ids"))).as_py() or 0)
+        tokens = token_count(table)
         if table.num_rows != s["rows"] or tokens != s["tokens"]:
             problems.append(f"{s['path']}: {table.num_rows} rows / {tokens} tokens, manifest says "
                             f"{s['rows']} / {s['tokens']}")

@@ -7,7 +7,7 @@ from hypothesis import given, settings, strategies as st
 from mathcorpus.filters.classifier import chunk_text, preprocess
 from mathcorpus.filters.language.detect import detect_language
 from mathcorpus.filters.quality import digit_fraction, longest_line, quality_reason
-from mathcorpus.pipeline.decontaminate.ngrams import hash_ngram, ngram_hashes, normalize_words
+from mathcorpus.pipeline.decontaminate.ngrams import ngram_hash_array, normalize_words
 from mathcorpus.pipeline.dedup.exact import exact_key, normalize_for_exact
 from mathcorpus.pipeline.dedup.minhash import batch_signatures, permutations, shingle_hashes
 from mathcorpus.recipe import QualityFilterSpec
@@ -30,11 +30,10 @@ def test_decontamination_words_and_ngrams(text, n):
     words = normalize_words(text)
     assert all(w and not any(c.isspace() for c in w) for w in words)
     assert normalize_words(" ".join(words)) == words  # normalizing normalized words changes nothing
-    hashes = ngram_hashes(words, n)
-    assert len(hashes) == max(0, len(words) - n + 1)
-    assert all(0 <= h < 1 << 64 for h in hashes)
-    if len(words) >= n:
-        assert hashes[0] == hash_ngram(words[:n])
+    hashes = ngram_hash_array(words, n)
+    assert len(hashes) == max(0, len(words) - n + 1) and hashes.dtype == np.uint64
+    if len(words) >= n:  # a window's hash depends only on its words
+        assert hashes[0] == ngram_hash_array(words[:n], n)[0]
 
 
 @settings(max_examples=200, deadline=None)

@@ -17,8 +17,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from mathcorpus.document import Document, Rejection
-from mathcorpus.pipeline.decontaminate.benchmarks import (FormalItem, TextItem, benchmark_name,  # noqa: F401
-                                                          read_benchmark)
+from mathcorpus.pipeline.decontaminate.benchmarks import FormalItem, TextItem, read_benchmark
 from mathcorpus.pipeline.decontaminate.formal import cut_declarations, formal_index, is_formal
 from mathcorpus.pipeline.decontaminate.index import NgramIndex, build_index, masked_text, match_text
 from mathcorpus.pipeline.decontaminate.ngrams import word_spans

@@ -16,7 +16,7 @@ overlap analysis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 import numpy as np
@@ -33,7 +33,6 @@ class NgramIndex:
     refs: np.ndarray  # int32: index into `items` for each key
     items: list[tuple[str, str, str, str]]  # (benchmark, split, item, field)
     dropped_template_ngrams: int = 0
-    item_ngrams: list[int] = field(default_factory=list)  # distinct n-grams per item (for the report)
     packed_prefilter: np.ndarray | None = None  # bit i set: some key has top bits i (2 MB packed)
 
     def __len__(self) -> int:
@@ -57,14 +56,13 @@ PREFILTER_BITS = 24
 def build_index(items: Iterable[TextItem], n: int, max_items_per_ngram: int = 10) -> NgramIndex:
     ordered = sorted(items, key=lambda i: (i.benchmark, i.split, i.item, i.field, i.text))
     refs = [(i.benchmark, i.split, i.item, i.field) for i in ordered]
-    hashes, owners, per_item = [], [], []
+    hashes, owners = [], []
     for k, it in enumerate(ordered):
         h = np.unique(ngram_hash_array(normalize_words(it.text), n))
         hashes.append(h)
         owners.append(np.full(len(h), k, dtype=np.int32))
-        per_item.append(len(h))
-    if not hashes or not sum(per_item):
-        return NgramIndex(n, np.empty(0, np.uint64), np.empty(0, np.int32), refs, 0, per_item,
+    if not sum(len(h) for h in hashes):
+        return NgramIndex(n, np.empty(0, np.uint64), np.empty(0, np.int32), refs, 0,
                           np.packbits(np.zeros(1 << PREFILTER_BITS, dtype=bool)))
     all_h, all_r = np.concatenate(hashes), np.concatenate(owners)
     order = np.lexsort((all_r, all_h))
@@ -75,8 +73,7 @@ def build_index(items: Iterable[TextItem], n: int, max_items_per_ngram: int = 10
     keys = all_h[keep]
     bits = np.zeros(1 << PREFILTER_BITS, dtype=bool)
     bits[keys >> np.uint64(64 - PREFILTER_BITS)] = True
-    return NgramIndex(n, keys, all_r[keep], refs, int((counts > max_items_per_ngram).sum()), per_item,
-                      np.packbits(bits))
+    return NgramIndex(n, keys, all_r[keep], refs, int((counts > max_items_per_ngram).sum()), np.packbits(bits))
 
 
 def _longest_run(positions: np.ndarray) -> tuple[int, int]:

@@ -128,11 +128,3 @@ def _powers(n: int) -> np.ndarray:
         for j in range(n - 2, -1, -1):
             powers[j] = powers[j + 1] * P
     return powers
-
-
-def ngram_hashes(words: list[str], n: int) -> list[int]:
-    return ngram_hash_array(words, n).tolist()
-
-
-def hash_ngram(words: list[str]) -> int:
-    return ngram_hashes(words, len(words))[0]

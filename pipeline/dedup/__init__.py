@@ -4,8 +4,8 @@ Exact: the surviving copy is the smallest document id of each group. Near: the s
 cluster follows `keep` (smallest id, longest, highest math_score; ties by id), so the result does not
 depend on worker order. Every removed document is a Rejection whose `duplicate_of` names the survivor.
 
-Bounded memory: exact dedup shuffles (hash, id) pairs only; the ids it removes are a side input. Near-dup clustering ships only
-ids: signatures are computed per batch in NumPy, band hashes are grouped by (band, hash range) as
+Bounded memory: exact dedup shuffles (hash, id) pairs only; the ids it removes are a side input.
+Near-dup clustering ships only ids: signatures are computed per batch in NumPy, band hashes are grouped by (band, hash range) as
 arrays, equal hashes inside a group become edges, and the connected components of the edge list are
 computed on one worker, so that step holds O(number of documents that have a near-duplicate) ids
 in memory, never texts.

@@ -50,12 +50,16 @@ def load_tokenizer(path: str) -> Tokenizer:
     return read_tokenizer(path)[0]
 
 
+def first_present(tokenizer: Tokenizer, candidates: Sequence[str]) -> int | None:
+    """The id of the first of `candidates` the vocabulary has, or None."""
+    return next((i for i in map(tokenizer.token_to_id, candidates) if i is not None), None)
+
+
 def special_id(tokenizer: Tokenizer, wanted: str | None, candidates: Sequence[str], what: str,
                key: str) -> int:
-    for token in ([wanted] if wanted else candidates):
-        token_id = tokenizer.token_to_id(token)
-        if token_id is not None:
-            return token_id
+    token_id = first_present(tokenizer, [wanted] if wanted else candidates)
+    if token_id is not None:
+        return token_id
     raise TokenizerError(f"the tokenizer has no {what} token {wanted or ' / '.join(candidates)}; "
                          f"set tokenize.{key}")
 
@@ -88,10 +92,11 @@ class Encoder:
         self.eos_id = eos_id(tokenizer, eos_token) if add_eos else None
         self.bos_id = special_id(tokenizer, bos_token, BOS_CANDIDATES, "beginning-of-document",
                                  "bos_token") if add_bos else None
-        # Padding only ever fills the last row of a run; without a pad token it reuses EOS.
-        self.pad_id = next((tokenizer.token_to_id(t) for t in PAD_CANDIDATES
-                            if tokenizer.token_to_id(t) is not None),
-                           self.eos_id if self.eos_id is not None else eos_id_or_zero(tokenizer))
+        # Padding only ever fills the last row of a run; without a pad token it reuses EOS (or 0).
+        pad = first_present(tokenizer, PAD_CANDIDATES)
+        if pad is None:
+            pad = self.eos_id if self.eos_id is not None else first_present(tokenizer, EOS_CANDIDATES)
+        self.pad_id = pad if pad is not None else 0
         self.vocab_size = tokenizer.get_vocab_size(with_added_tokens=True)
         # encode_batch_fast (tokenizers >= 0.20) skips character offsets, which nothing here needs:
         # the same ids, about a third less time.
@@ -141,13 +146,6 @@ class Encoder:
                 "pad_id": self.pad_id, "numbers": self.numbers,
                 "num_token": self.num_token if self.numbers == "xval" else None,
                 "num_token_id": self.num_id, "num_token_added": self.num_token_added}
-
-
-def eos_id_or_zero(tokenizer: Tokenizer) -> int:
-    try:
-        return eos_id(tokenizer)
-    except TokenizerError:
-        return 0
 
 
 def encoder_options(spec) -> dict:

@@ -16,9 +16,9 @@ from typing import Sequence
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from mathcorpus import storage
+from mathcorpus.shards import token_count
 
 ARROW_TYPES = {"int32": pa.int32(), "uint16": pa.uint16()}
 
@@ -76,6 +76,5 @@ def write_shard(out_dir: str, index: int, rows, row_doc_ids: list[list[str]], va
     data = shard_bytes(table)
     rel = f"shards/{shard_name(index)}"
     storage.write_bytes_atomic(storage.join(out_dir, rel), data)
-    tokens = int(pc.sum(pc.list_value_length(table.column("input_ids"))).as_py() or 0)
-    return {"path": rel, "rows": table.num_rows, "tokens": tokens, "bytes": len(data),
+    return {"path": rel, "rows": table.num_rows, "tokens": token_count(table), "bytes": len(data),
             "sha256": hashlib.sha256(data).hexdigest()}
