@@ -34,14 +34,33 @@ class _Model(BaseModel):
 DocKind = Literal["code", "paper", "web", "text"]
 
 
+class LatexSpec(_Model):
+    """How LaTeX papers become text (``kind: arxiv``; the steps are in ``sources/latex.py``)."""
+
+    expand_macros: bool = True  # the paper's own \newcommand / \def / \DeclareMathOperator
+    drop_preamble: bool = True  # everything before the first \section (RedPajama / Proof-Pile-2)
+    keep_abstract: bool = False  # keep the abstract although it comes before the first section
+    max_input_depth: int = Field(16, ge=1)  # nested \input levels followed
+
+
+RowField = Literal["url", "repo", "license", "path", "language"]
+
+
 class SourceSpec(_Model):
-    kind: Literal["files", "jsonl", "parquet"]
-    path: str  # a folder (files) or a file / glob pattern (jsonl, .jsonl.zst, .jsonl.gz; parquet)
+    kind: Literal["files", "jsonl", "parquet", "arxiv", "hf"]
+    # files: a folder; jsonl: a file / glob (.jsonl, .jsonl.zst, .jsonl.gz); parquet: a file / glob;
+    # arxiv: a folder of papers (each subfolder or archive is one paper) or archive file(s) / glob;
+    # hf: a `save_to_disk` folder, data files (.parquet/.json/.jsonl/.arrow/.csv, globs), or a
+    #     dataset name or local dataset repository loaded with `datasets.load_dataset`
+    path: str
     name: str | None = None  # defaults to "<kind><index>"
     include: list[str] = Field(default_factory=list)  # glob patterns on the relative path (files)
     exclude: list[str] = Field(default_factory=list)
     text_field: str = "text"
     id_field: str | None = None
+    # Row sources (jsonl, parquet, hf): which column fills a Document field, when it is not one of
+    # the usual names (url; repo/repo_name/max_stars_repo_name; license; path; lang/language).
+    fields: dict[RowField, str] = Field(default_factory=dict)
     language: str | None = None  # override detection for every document of this source
     doc_kind: DocKind | None = None  # override code/paper/web/text
     max_file_bytes: int = 1 << 20 << 4  # 16 MiB: larger files are rejected unread ("too_large")
@@ -53,6 +72,12 @@ class SourceSpec(_Model):
     # documents, in memory, never extracted; at most max_inflated_bytes are inflated per archive.
     archives: bool = True
     max_inflated_bytes: int = 1 << 30 << 2  # 4 GiB
+    latex: LatexSpec = Field(default_factory=LatexSpec)  # arxiv
+    # hf: the split and configuration to load, and whether to stream a dataset loaded by name or
+    # repository (default: yes, nothing is copied whole). Work units are the dataset's shards (files).
+    hf_split: str = "train"
+    hf_config: str | None = None
+    streaming: bool | None = None
 
 
 class LanguageFilterSpec(_Model):

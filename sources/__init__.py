@@ -16,6 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 from mathcorpus import storage
 from mathcorpus.document import Rejection, Verdict
 from mathcorpus.recipe import RecipeError, SourceSpec
+from mathcorpus.sources import arxiv, hf
 from mathcorpus.sources.files import list_files, read_path
 from mathcorpus.sources.jsonl import is_compressed, read_jsonl, split_ranges
 from mathcorpus.sources.parquet import read_parquet, row_group_units
@@ -43,12 +44,19 @@ def read_units(spec: SourceSpec) -> list:
         if not paths:
             raise RecipeError(f"source {spec.name!r}: no file matches {spec.path}")
         return [unit for path in paths for unit in row_group_units(path)]
+    if spec.kind == "arxiv":
+        return arxiv.read_units(spec)
+    if spec.kind == "hf":
+        return hf.read_units(spec)
     raise RecipeError(f"source {spec.name!r}: unknown kind {spec.kind!r}")
 
 
 def input_bytes(spec: SourceSpec) -> int:
     """About how many bytes a source holds (compressed sizes as they are), from listings only."""
-    if spec.kind in ("jsonl", "parquet"):
+    if spec.kind == "hf":
+        return hf.input_bytes(spec)
+    if spec.kind in ("jsonl", "parquet") or (spec.kind == "arxiv" and not storage.is_remote(spec.path)
+                                             and not os.path.isdir(spec.path)):
         return sum(storage.size(p) for p in storage.expand_patterns([spec.path]))
     if storage.is_remote(spec.path):  # one listing of everything under the folder
         prefix = spec.path.rstrip("/") + "/**"
@@ -66,6 +74,10 @@ def read_unit(unit, spec: SourceSpec) -> Iterator[Verdict]:
     if spec.kind == "files":
         path, rel = unit
         yield from read_path(path, rel, spec)
+    elif spec.kind == "arxiv":
+        yield from arxiv.read_unit(unit, spec)
+    elif spec.kind == "hf":
+        yield from hf.read_unit(unit, spec)
     elif spec.kind == "parquet":
         path, group, first_row = unit
         yield from read_parquet(path, group, first_row, spec)

@@ -27,6 +27,11 @@ _FIELD_ALIASES = {"language": ("lang", "language"), "path": ("path", "max_stars_
                   "url": ("url",)}
 
 
+def _aliases(name: str, aliases: tuple[str, ...], spec: SourceSpec) -> tuple[str, ...]:
+    mapped = spec.fields.get(name)
+    return (mapped,) if mapped else aliases
+
+
 def split_ranges(size: int, split_bytes: int) -> list[tuple[int, int | None]]:
     """Byte ranges [start, end) of about `split_bytes` covering a file of `size` bytes."""
     if split_bytes <= 0 or size <= split_bytes:
@@ -107,7 +112,8 @@ def row_verdict(row: dict, fallback_id: str, where: str, path: str, spec: Source
                          text=_valid_unicode(str(row)[:4096]))
     raw_id = row.get(spec.id_field) if spec.id_field else None
     doc_id = _valid_unicode(f"{spec.name}/{raw_id}") if raw_id is not None else fallback_id
-    fields = {name: next((_valid_unicode(str(row[a])) for a in aliases if row.get(a) is not None), None)
+    fields = {name: next((_valid_unicode(str(row[a])) for a in _aliases(name, aliases, spec)
+                          if row.get(a) is not None), None)
               for name, aliases in _FIELD_ALIASES.items()}
     row_language = fields.pop("language")
     language = spec.language or row_language
