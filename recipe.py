@@ -95,13 +95,23 @@ class QualityFilterSpec(_Model):
 
 
 class ClassifierBootstrapSpec(_Model):
-    """Train the classifier from files when the model file is missing (demo: no labels needed)."""
+    """Train the classifier from files when the model file is missing (demo: no labels needed):
+    every chunk of a `math` file is math, of an `other` file is not; `unlabeled` files (text, LaTeX,
+    markdown, or JSONL with a `text` field) are labeled by rules and the model (``rounds``)."""
 
-    math: list[str]  # glob patterns of math documents (label 1)
-    other: list[str]  # glob patterns of non-math documents (label 0)
+    math: list[str] = Field(default_factory=list)  # glob patterns of math documents (label 1)
+    other: list[str] = Field(default_factory=list)  # glob patterns of non-math documents (label 0)
+    unlabeled: list[str] = Field(default_factory=list)  # glob patterns of unlabeled text
+    rounds: int = Field(2, ge=1)
     epoch: int = 25
     lr: float = 0.5
     word_ngrams: int = 2
+
+    @model_validator(mode="after")
+    def _has_data(self) -> "ClassifierBootstrapSpec":
+        if not self.unlabeled and not (self.math and self.other):
+            raise ValueError("give `math` and `other` file patterns, or `unlabeled` ones, or both")
+        return self
 
 
 class ClassifierSpec(_Model):
@@ -333,7 +343,7 @@ def _resolve_all(data: dict[str, Any], base_dir: str) -> dict[str, Any]:
         boot = clf.get("train_if_missing")
         if isinstance(boot, dict):
             clf["train_if_missing"] = {**boot, **{k: [r(p) for p in boot.get(k) or []]
-                                                  for k in ("math", "other")}}
+                                                  for k in ("math", "other", "unlabeled")}}
         data["filters"] = {**filters, "math_classifier": clf}
     dec = data.get("decontaminate")
     if isinstance(dec, dict) and isinstance(dec.get("benchmarks"), list):

@@ -358,19 +358,73 @@ def contamination(out: str = typer.Argument(..., help="Output folder of a run (a
 
 @app.command("train-classifier")
 def train_classifier_cmd(
-        labeled: Path = typer.Argument(..., help="JSONL rows with 'text' and 'label' (1 = math, 0 = not)."),
+        labeled: Optional[Path] = typer.Argument(None, help="JSONL rows with 'text' and 'label' (1 = math, 0 = not)."),
         output: Path = typer.Option(..., "--output", "-o", help="Where to write the fastText model (.bin)."),
+        bootstrap: List[Path] = typer.Option(
+            [], "--bootstrap", "-b",
+            help="Unlabeled text to learn from without labels (JSONL with 'text', or text/LaTeX/markdown "
+                 "files; repeatable, globs allowed): rules seed labels, the model relabels and retrains."),
+        rounds: int = typer.Option(2, help="Bootstrap rounds (1 = rules only; 2+ = relabel with the model)."),
+        text_field: str = typer.Option("text", "--text-field", help="Text field of unlabeled JSONL rows."),
         epoch: int = typer.Option(25), lr: float = typer.Option(0.5),
         word_ngrams: int = typer.Option(2, "--word-ngrams")):
-    """Train the fastText math classifier from labeled JSONL."""
-    from mathcorpus.filters.classifier import ClassifierError, read_labeled_jsonl, train_classifier
+    """Train the fastText math classifier: from labeled JSONL, from unlabeled text (--bootstrap), or both
+    (labeled examples stay in every round; the unlabeled text adapts the model to its kind of source)."""
+    from mathcorpus import storage
+    from mathcorpus.filters.classifier import (ClassifierError, read_labeled_jsonl, read_texts,
+                                               train_bootstrap, train_classifier)
 
+    if labeled is None and not bootstrap:
+        _fail("give labeled JSONL, --bootstrap unlabeled text, or both")
     try:
-        counts = train_classifier(read_labeled_jsonl(str(labeled)), str(output.resolve()), epoch=epoch, lr=lr,
-                                  word_ngrams=word_ngrams)
+        examples = read_labeled_jsonl(str(labeled)) if labeled is not None else []
+        kw = dict(epoch=epoch, lr=lr, word_ngrams=word_ngrams)
+        if not bootstrap:
+            counts = train_classifier(examples, str(output.resolve()), **kw)
+            console.print(f"trained on {counts['math']:,} math and {counts['other']:,} other examples -> {output}")
+            return
+        paths = storage.expand_patterns([str(p) for p in bootstrap])
+        if not paths:
+            _fail("no file matched --bootstrap")
+        texts = [t for p in paths for t in read_texts(p, text_field)]
+        for h in train_bootstrap(texts, str(output.resolve()), rounds=rounds, labeled=examples, **kw):
+            console.print(f"round {h['round']}: trained on {h['math']:,} math and {h['other']:,} other examples "
+                          f"({h['pseudo_labeled']:,} of {len(texts):,} unlabeled texts labeled)")
+        console.print(f"model -> {output}")
     except (ClassifierError, FileNotFoundError, OSError) as err:
         _fail(str(err))
-    console.print(f"trained on {counts['math']:,} math and {counts['other']:,} other examples -> {output}")
+
+
+@app.command("eval-classifier")
+def eval_classifier_cmd(
+        model: str = typer.Argument(..., help="A fastText model (.bin) written by train-classifier."),
+        labeled: Path = typer.Argument(..., help="Held-out JSONL rows with 'text' and 'label'."),
+        threshold: float = typer.Option(0.5, help="math_score at or above which a text counts as math."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON (precision, recall, f1, auc, histogram).")):
+    """Precision, recall, F1 and ROC AUC of a math classifier on labeled data, and its score histogram."""
+    from mathcorpus.filters.classifier import (ClassifierError, evaluate, load_model, math_probabilities,
+                                               read_labeled_jsonl)
+
+    try:
+        examples = read_labeled_jsonl(str(labeled))
+        scores = math_probabilities(load_model(model), [t for t, _ in examples])
+        report = evaluate([label for _, label in examples], scores, threshold)
+    except (ClassifierError, FileNotFoundError, OSError, ValueError) as err:
+        _fail(str(err))
+    if as_json:
+        print(json.dumps(report, indent=2))
+        return
+    console.print(f"{report['examples']:,} examples ({report['math']:,} math, {report['other']:,} other), "
+                  f"threshold {threshold}")
+    console.print(f"precision {report['precision']:.4f}  recall {report['recall']:.4f}  "
+                  f"F1 {report['f1']:.4f}  ROC AUC {report['auc']:.4f}")
+    table = Table(title="math_score histogram")
+    for col in ("score", "math", "other"):
+        table.add_column(col, justify="right")
+    edges = report["histogram"]["edges"]
+    for i, (m, o) in enumerate(zip(report["histogram"]["math"], report["histogram"]["other"])):
+        table.add_row(f"{edges[i]:.1f}-{edges[i + 1]:.1f}", f"{m:,}", f"{o:,}")
+    console.print(table)
 
 
 @app.command("train-tokenizer")

@@ -2,7 +2,9 @@
 
 A filter is a plain object with ``setup()`` (load heavy state: parsers, models) and
 ``apply(doc) -> Document | Rejection``; it is tested without Beam. ``ApplyFilter`` runs any filter as
-a Beam ParDo whose heavy state loads once per worker in ``DoFn.setup``.
+a Beam ParDo whose heavy state loads once per worker in ``DoFn.setup``. A filter that also has
+``apply_batch(docs) -> list[verdict]`` (the classifier: one model call for many documents) gets its
+documents in batches (``BatchElements``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,15 @@ class _FilterDoFn(beam.DoFn):
             yield verdict
 
 
+class _BatchFilterDoFn(_FilterDoFn):
+    def process(self, docs):
+        for verdict in self._filter.apply_batch(docs):
+            if isinstance(verdict, Rejection):
+                yield beam.pvalue.TaggedOutput(REJECTED, verdict)
+            else:
+                yield verdict
+
+
 class ApplyFilter(beam.PTransform):
     """Outputs ``documents`` (kept, possibly annotated) and ``rejected``."""
 
@@ -37,4 +48,8 @@ class ApplyFilter(beam.PTransform):
         self._filter = doc_filter
 
     def expand(self, docs):
+        if hasattr(self._filter, "apply_batch"):
+            return (docs
+                    | "Batch" >> beam.BatchElements(min_batch_size=16, max_batch_size=512)
+                    | beam.ParDo(_BatchFilterDoFn(self._filter)).with_outputs(REJECTED, main="documents"))
         return docs | beam.ParDo(_FilterDoFn(self._filter)).with_outputs(REJECTED, main="documents")

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from typing import Iterable, Sequence
 
 from mathcorpus import storage
@@ -19,18 +20,89 @@ from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.recipe import ClassifierSpec
 
 MATH_LABEL, OTHER_LABEL = "__label__math", "__label__other"
+PREPROCESS_VERSION = 2  # part of a cached model's fingerprint: changing `preprocess` retrains it
 MAX_TOKENS = 1024  # only the head of a document is classified: long files cost no more than short
-_TOKEN = re.compile(r"\w+|[^\w\s]")
+MAX_CHARS = 8 * MAX_TOKENS  # ... and only that head is tokenized
+
+# Spacing that makes math visible to fastText's whitespace tokenizer, done by C-level regex and
+# str methods only (scoring must cost little next to fastText itself): LaTeX control words (\\frac),
+# control symbols (\\{), $$ and every other symbol become tokens of their own; digits all read "0"
+# so that no particular number is learnt, only how long numbers are.
+# Symbols that become tokens of their own (str.replace is C-level: a chain of them costs far less
+# than a regex over every character). A backslash starts a token, so "\\frac{a}" reads "\\frac { a }".
+_SPACED_SYMBOLS = tuple("$^_{}()[]=+-*/<>|,.;:!?'\"") + tuple("\u00b1\u00d7\u00f7\u2211\u222b\u2202\u221a\u221e"
+                                                             "\u2264\u2265\u2260\u2248\u2208\u2282\u2286\u222a"
+                                                             "\u2229\u2200\u2203\u2192\u21d2\u21d4")
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")  # bytes.translate: a C lookup table
+
+
+def _spaced(head: str) -> str:
+    head = head.replace("\\", " \\")
+    for symbol in _SPACED_SYMBOLS:
+        if symbol in head:
+            head = head.replace(symbol, f" {symbol} ")
+    return head.encode("utf-8", "surrogatepass").translate(_DIGITS).decode("utf-8", "surrogatepass")
+
+
+# Words that mark mathematical writing in any medium (papers, forums, textbooks, problem sets).
+MATH_WORDS = frozenset("""
+theorem theorems lemma lemmas proof proofs corollary proposition conjecture axiom axioms equation
+equations integral integrals integrate derivative derivatives differentiable polynomial polynomials
+matrix matrices eigenvalue eigenvalues eigenvector prime primes integer integers rational
+irrational continuous converges convergence convergent topology topological manifold manifolds
+subgroup subgroups homomorphism isomorphism isomorphic morphism morphisms functor functors
+algebraic geometric probability variance expectation inequality triangle triangles angle angles
+perimeter radius diameter quotient denominator numerator modulo divisible divisor divisors
+factorial logarithm exponential sine cosine tangent sqrt hence therefore suppose let iff
+implies satisfies arbitrary finite infinite countable bijection injective surjective
+calculate compute simplify evaluate solve remainder percent total
+""".split())
+_ARITHMETIC = re.compile(r"\d\s*[+*/\u00d7\u00f7=]\s*\d|\d\s+-\s+\d")
 
 
 class ClassifierError(RuntimeError):
     pass
 
 
+def _bucket(value: float, edges: tuple[float, ...]) -> int:
+    return sum(value >= e for e in edges)
+
+
+def math_features(head: str, tokens: list[str] | None = None) -> dict[str, float]:
+    """Densities (per token) of the signals that mark math in every medium: LaTeX commands, math
+    delimiters, operators and math symbols, math vocabulary and arithmetic. `head` is lower-cased;
+    `tokens` its tokens when already split."""
+    n = max(1, len(tokens) if tokens is not None else len(head.split()))
+    delimiters = head.count("$") + head.count("\\(") + head.count("\\[") + head.count("\\begin{equ")
+    words = sum(map(MATH_WORDS.__contains__, tokens if tokens is not None else head.split()))
+    signs = sum(map(head.count, "=+^<>|")) + sum(map(head.count, _SPACED_SYMBOLS[-21:]))
+    return {"latex": head.count("\\") / n, "delimiters": delimiters / n, "signs": signs / n,
+            "words": words / n, "arithmetic": len(_ARITHMETIC.findall(head)) / n}
+
+
+_EDGES = (0.002, 0.01, 0.03, 0.08)
+
+
 def preprocess(text: str) -> str:
-    """The single line fastText sees, at training and at scoring time: lowercased word/punct tokens."""
-    tokens = _TOKEN.findall(text.lower())[:MAX_TOKENS]
-    return " ".join(tokens)
+    """The single line fastText sees, at training and at scoring time: the lower-cased head of the
+    text with math marks (``\\frac``, ``$``, ``^``, ``\u2211``) as tokens of their own, preceded by
+    bucketed math-density features (medium-independent evidence), repeated so that they weigh
+    against a long text's words."""
+    head = text[:MAX_CHARS].lower()
+    tokens = _spaced(head).split()[:MAX_TOKENS]
+    if not tokens:
+        return ""
+    features = [f"__{name}{_bucket(value, _EDGES)}" for name, value in math_features(head, tokens).items()]
+    return " ".join(features * max(1, len(tokens) // 64) + tokens)
+
+
+def rule_score(text: str) -> float:
+    """A score in [0, 1] from rules alone (no model): how strongly the text is marked as math. Seeds
+    the bootstrap's labels (its high-precision ends only)."""
+    head = text[:MAX_CHARS].lower()
+    f = math_features(head)
+    return min(1.0, 4 * f["latex"] + 6 * f["delimiters"] + 0.5 * f["signs"] + 6 * f["words"]
+               + 10 * f["arithmetic"])
 
 
 def train_classifier(examples: Iterable[tuple[str, int]], out_path: str, *, epoch: int = 25,
@@ -107,6 +179,102 @@ def math_probabilities(model, texts: Sequence[str]) -> list[float]:
     return [float(dict(zip(ls, ps)).get(MATH_LABEL, 0.0)) for ls, ps in zip(labels, probs)]
 
 
+def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """Area under the ROC curve: the probability that a random math example outscores a random other
+    one (ties count half), by the rank-sum formula."""
+    import numpy as np
+
+    y = np.asarray(labels, dtype=bool)
+    s = np.asarray(scores, dtype=np.float64)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if not n_pos or not n_neg:
+        raise ClassifierError(f"AUC needs both labels; got {n_pos} math and {n_neg} other")
+    order = np.argsort(s, kind="mergesort")
+    ranks = np.empty(len(s), dtype=np.float64)
+    sorted_s = s[order]
+    # average ranks over ties
+    _, first, counts = np.unique(sorted_s, return_index=True, return_counts=True)
+    avg = first + (counts + 1) / 2.0
+    ranks[order] = np.repeat(avg, counts)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def evaluate(labels: Sequence[int], scores: Sequence[float], threshold: float = 0.5, bins: int = 10) -> dict:
+    """Precision, recall, F1 (math = positive, at `threshold`), ROC AUC and score histograms."""
+    import numpy as np
+
+    y = np.asarray(labels, dtype=bool)
+    s = np.asarray(scores, dtype=np.float64)
+    predicted = s >= threshold
+    tp = int((predicted & y).sum())
+    fp = int((predicted & ~y).sum())
+    fn = int((~predicted & y).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    return {"examples": int(len(y)), "math": int(y.sum()), "other": int((~y).sum()), "threshold": threshold,
+            "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
+            "auc": round(roc_auc(y, s), 4),
+            "histogram": {"edges": [round(float(e), 2) for e in edges],
+                          "math": np.histogram(s[y], edges)[0].tolist(),
+                          "other": np.histogram(s[~y], edges)[0].tolist()}}
+
+
+BOOTSTRAP_MATH_AT, BOOTSTRAP_OTHER_AT, BOOTSTRAP_CONFIDENT = 0.6, 0.05, 0.9
+
+
+def bootstrap_labels(texts: Sequence[str], *, scores: Sequence[float] | None = None,
+                     math_at: float = BOOTSTRAP_MATH_AT, other_at: float = BOOTSTRAP_OTHER_AT,
+                     confident: float = BOOTSTRAP_CONFIDENT) -> list[tuple[str, int]]:
+    """Labels without annotation. From the rules alone (``rule_score``): at least `math_at` is math,
+    at most `other_at` is not, the rest stays unlabeled. With a model's `scores` (a later round,
+    DeepSeekMath-style iterative recall), the model's confident calls join the rules': math when
+    score >= `confident` (recall beyond the rules), other when score <= 1 - `confident` and the rules
+    do not say math."""
+    examples = []
+    for i, text in enumerate(texts):
+        rule = rule_score(text)
+        model = scores[i] if scores is not None else None
+        if rule >= math_at or (model is not None and model >= confident):
+            examples.append((text, 1))
+        elif rule <= other_at or (model is not None and model <= 1 - confident and rule < math_at / 2):
+            examples.append((text, 0))
+    return examples
+
+
+def train_bootstrap(texts: Sequence[str], out_path: str, *, rounds: int = 2,
+                    labeled: Sequence[tuple[str, int]] = (), **train_kw) -> list[dict]:
+    """Train from unlabeled `texts`, with or without some `labeled` examples (kept in every round).
+
+    Round 1 trains on `labeled` when given (else on the rules' seed labels of `texts`); every later
+    round labels `texts` from the rules and the previous model's confident scores and retrains on
+    those plus `labeled`. This carries a model to a new kind of source (labeled papers, unlabeled
+    web pages) without labelling it. Returns each round's label counts."""
+    history = []
+    scores = None
+    for round_ in range(max(1, rounds)):
+        pseudo = [] if (round_ == 0 and labeled) else bootstrap_labels(texts, scores=scores)
+        counts = train_classifier(list(labeled) + pseudo, out_path, **train_kw)
+        counts.update(round=round_ + 1, pseudo_labeled=len(pseudo),
+                      unlabeled=len(texts) - len(pseudo) if pseudo or not labeled else len(texts))
+        history.append(counts)
+        if round_ + 1 < rounds:
+            scores = math_probabilities(load_model(out_path), texts)
+    return history
+
+
+def read_texts(path: str, text_field: str = "text") -> list[str]:
+    """Texts of an unlabeled JSONL file (one row per line), or of a text/LaTeX/markdown file (chunked)."""
+    if path.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst")):
+        from mathcorpus.recipe import SourceSpec
+        from mathcorpus.sources.jsonl import read_jsonl
+
+        spec = SourceSpec(kind="jsonl", path=path, name="bootstrap", text_field=text_field)
+        return [v.text for v in read_jsonl(path, spec) if isinstance(v, Document)]
+    return chunk_text(storage.read_bytes(path).decode("utf-8", "replace"))
+
+
 def read_labeled_jsonl(path: str) -> list[tuple[str, int]]:
     """Rows with `text` and `label` (1/0, true/false, or "math"/anything else)."""
     examples = []
@@ -164,9 +332,15 @@ class MathClassifier:
         return self._spec.thresholds.get(kind, self._spec.threshold)
 
     def apply(self, doc: Document) -> Verdict:
-        score = round(math_probabilities(self._model, [doc.text])[0], 6)
-        doc = doc.with_score("math_score", score)
-        if score < self.threshold(doc.kind):
-            return Rejection.of(doc, self.stage, "low_math_score",
-                                f"math_score {score:.3f} < {self.threshold(doc.kind)}")
-        return doc
+        return self.apply_batch([doc])[0]
+
+    def apply_batch(self, docs: Sequence[Document]) -> list[Verdict]:
+        """One fastText call for many documents (the pipeline batches them, see ApplyFilter)."""
+        verdicts: list[Verdict] = []
+        for doc, prob in zip(docs, math_probabilities(self._model, [d.text for d in docs])):
+            score = round(prob, 6)
+            doc = doc.with_score("math_score", score)
+            threshold = self.threshold(doc.kind)
+            verdicts.append(Rejection.of(doc, self.stage, "low_math_score", f"math_score {score:.3f} < {threshold}")
+                            if score < threshold else doc)
+        return verdicts

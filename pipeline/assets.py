@@ -13,7 +13,8 @@ import json
 from typing import Callable
 
 from mathcorpus import storage
-from mathcorpus.filters.classifier import examples_from_files, train_classifier
+from mathcorpus.filters.classifier import (PREPROCESS_VERSION, examples_from_files, read_texts,
+                                           train_bootstrap, train_classifier)
 from mathcorpus.pipeline.tokenize.train import train_bpe
 from mathcorpus.recipe import Recipe
 
@@ -42,12 +43,17 @@ def ensure_assets(recipe: Recipe, status: Status = lambda _: None) -> None:
     clf = recipe.filters.math_classifier
     if clf and clf.train_if_missing:
         boot = clf.train_if_missing
-        params = boot.model_dump()
-        fp = _fingerprint([boot.math, boot.other], params)
+        params = {**boot.model_dump(), "preprocess_version": PREPROCESS_VERSION}  # a new one retrains
+        fp = _fingerprint([boot.math, boot.other, boot.unlabeled], params)
         if not _up_to_date(clf.model, fp):
             status(f"training the math classifier -> {clf.model}")
-            examples = examples_from_files(boot.math, boot.other)
-            train_classifier(examples, clf.model, epoch=boot.epoch, lr=boot.lr, word_ngrams=boot.word_ngrams)
+            examples = examples_from_files(boot.math, boot.other) if boot.math else []
+            kw = dict(epoch=boot.epoch, lr=boot.lr, word_ngrams=boot.word_ngrams)
+            if boot.unlabeled:
+                texts = [t for p in storage.expand_patterns(boot.unlabeled) for t in read_texts(p)]
+                train_bootstrap(texts, clf.model, rounds=boot.rounds, labeled=examples, **kw)
+            else:
+                train_classifier(examples, clf.model, **kw)
             storage.write_bytes_atomic(clf.model + ".fingerprint", fp.encode())
     tok = recipe.tokenize
     if tok and tok.train_if_missing:

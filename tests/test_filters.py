@@ -4,7 +4,8 @@ import pytest
 
 import numpy
 from mathcorpus.document import Document, Rejection
-from mathcorpus.filters.classifier import (chunk_text, examples_from_files, load_model,
+from mathcorpus.filters.classifier import (bootstrap_labels, evaluate, roc_auc, rule_score,
+                                           chunk_text, examples_from_files, load_model,
                                            math_probabilities, preprocess, train_classifier,
                                            ClassifierError, MathClassifier)
 from mathcorpus.filters.language import LanguageFilter
@@ -73,8 +74,45 @@ def test_quality_rules():
 
 def test_preprocess_is_one_line_and_bounded():
     line = preprocess("Hello,\nWorld!  $x^2$\n" * 2000)
-    assert "\n" not in line and line.startswith("hello , world ! $ x ^ 2 $")
-    assert len(line.split()) == 1024
+    tokens = line.split()
+    assert "\n" not in line and " hello , world ! $ x ^ 0 $ hello" in line
+    assert len([t for t in tokens if not t.startswith("__")]) == 1024
+
+
+def test_preprocess_exposes_math_in_any_medium():
+    tokens = preprocess(r"Let $\frac{a}{b} \le \sqrt{2}$, so 16 - 3 = 13 ≤ ∑ x.").split()
+    for token in (r"\frac", "{", "$", r"\le", r"\sqrt", "00", "0", "=", "≤", "∑", "let"):
+        assert token in tokens, token
+    # bucketed densities lead the line; prose has none of them
+    assert [t.rstrip("01234") for t in tokens[:5]] == ["__latex", "__delimiters", "__signs", "__words", "__arithmetic"]
+    assert not any(t.endswith("0") for t in tokens[:5])
+    assert preprocess("We baked bread on Sunday morning.").split()[:5] == [
+        "__latex0", "__delimiters0", "__signs0", "__words0", "__arithmetic0"]
+    assert rule_score(r"By the theorem, $\int_0^1 x\,dx = 1/2$.") == 1.0
+    assert rule_score("We baked bread on Sunday morning and walked to the market.") == 0.0
+
+
+def test_roc_auc_and_evaluation_report():
+    assert roc_auc([1, 1, 0, 0], [0.9, 0.8, 0.3, 0.1]) == 1.0
+    assert roc_auc([1, 0, 1, 0], [0.5, 0.5, 0.5, 0.5]) == 0.5  # ties count half
+    assert roc_auc([1, 1, 0, 0], [0.1, 0.6, 0.4, 0.9]) == 0.25
+    report = evaluate([1, 1, 1, 0, 0], [0.95, 0.75, 0.25, 0.65, 0.15], threshold=0.5)
+    assert (report["precision"], report["recall"], report["f1"]) == (0.6667, 0.6667, 0.6667)
+    assert report["histogram"]["math"] == [0, 0, 1, 0, 0, 0, 0, 1, 0, 1]
+    assert sum(report["histogram"]["other"]) == 2
+    with pytest.raises(ClassifierError, match="both labels"):
+        roc_auc([1, 1], [0.2, 0.3])
+
+
+def test_bootstrap_labels_from_rules_then_from_the_model():
+    math = r"Suppose $x \in \mathbb{R}$ and $x^2 = 2$; then by the theorem $x = \pm\sqrt{2}$."
+    prose_text = "The train leaves at noon and we will have lunch by the river."
+    unclear = "We counted the boxes in the shop."
+    assert bootstrap_labels([math, prose_text, unclear]) == [(math, 1), (prose_text, 0)] or \
+        bootstrap_labels([math, prose_text, unclear]) == [(math, 1), (prose_text, 0), (unclear, 0)]
+    # a later round: the model's confident calls label what the rules left open
+    assert (unclear, 1) in bootstrap_labels([unclear], scores=[0.95])
+    assert bootstrap_labels([math], scores=[0.01]) == [(math, 1)]  # rules that say math win
 
 
 def test_chunks_cover_the_text():

@@ -111,14 +111,36 @@ def test_missing_model_tokenizer_or_benchmark_names_the_key(tmp_path, part, key)
 def test_train_classifier_and_tokenizer_commands(tmp_path):
     import numpy
 
+    from mathcorpus.filters.classifier import chunk_text
+
     rows = []
     for folder, label in ((Path(numpy.__file__).parent / "linalg", 1), (Path(os.__file__).parent / "email", 0)):
-        rows += [{"text": p.read_text(errors="replace"), "label": label} for p in sorted(folder.glob("*.py"))]
+        rows += [{"text": chunk, "label": label} for p in sorted(folder.glob("*.py"))
+                 for chunk in chunk_text(p.read_text(errors="replace"))]
     labeled = tmp_path / "labeled.jsonl"
     labeled.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = runner.invoke(app, ["train-classifier", str(labeled), "-o", str(tmp_path / "m.bin")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "m.bin").stat().st_size > 0
+    held = [{"text": chunk, "label": label}
+            for folder, label in ((Path(numpy.__file__).parent / "polynomial", 1), (Path(os.__file__).parent / "http", 0))
+            for p in sorted(folder.glob("*.py")) for chunk in chunk_text(p.read_text(errors="replace"))]
+    (tmp_path / "held.jsonl").write_text("".join(json.dumps(r) + "\n" for r in held))
+    result = runner.invoke(app, ["eval-classifier", str(tmp_path / "m.bin"), str(tmp_path / "held.jsonl"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {"precision", "recall", "f1", "auc", "histogram"} <= set(report) and report["auc"] > 0.8
+    assert report["examples"] == len(held) and sum(report["histogram"]["math"]) == report["math"]
+    result = runner.invoke(app, ["eval-classifier", str(tmp_path / "m.bin"), str(tmp_path / "held.jsonl")])
+    assert "ROC AUC" in result.output and "histogram" in result.output
+    # no labels at all: bootstrap from unlabeled files (rules seed, the model relabels)
+    unlabeled = tmp_path / "unlabeled.jsonl"
+    unlabeled.write_text("".join(json.dumps({"text": r["text"]}) + "\n" for r in rows))
+    result = runner.invoke(app, ["train-classifier", "--bootstrap", str(unlabeled), "-o", str(tmp_path / "b.bin")])
+    assert result.exit_code == 0, result.output
+    assert "round 2" in result.output and (tmp_path / "b.bin").stat().st_size > 0
+    result = runner.invoke(app, ["train-classifier", "-o", str(tmp_path / "c.bin")])
+    assert result.exit_code != 0 and "--bootstrap" in result.output + result.stderr
     result = runner.invoke(app, ["train-tokenizer", str(Path(numpy.__file__).parent / "linalg"),
                                  "-o", str(tmp_path / "tok.json"), "--vocab-size", "500"])
     assert result.exit_code == 0, result.output
@@ -127,7 +149,7 @@ def test_train_classifier_and_tokenizer_commands(tmp_path):
 
 def test_help_explains_each_command():
     result = runner.invoke(app, ["--help"])
-    for verb in ("run", "stats", "sample", "verify", "train-classifier", "train-tokenizer"):
+    for verb in ("run", "stats", "sample", "verify", "train-classifier", "eval-classifier", "train-tokenizer"):
         assert verb in result.output
 
 
