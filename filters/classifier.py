@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import tempfile
-import unicodedata
 from typing import Iterable, Sequence
 
 from mathcorpus import storage
@@ -24,12 +23,11 @@ PREPROCESS_VERSION = 2  # part of a cached model's fingerprint: changing `prepro
 MAX_TOKENS = 1024  # only the head of a document is classified: long files cost no more than short
 MAX_CHARS = 8 * MAX_TOKENS  # ... and only that head is tokenized
 
-# Spacing that makes math visible to fastText's whitespace tokenizer, done by C-level regex and
-# str methods only (scoring must cost little next to fastText itself): LaTeX control words (\\frac),
-# control symbols (\\{), $$ and every other symbol become tokens of their own; digits all read "0"
-# so that no particular number is learnt, only how long numbers are.
-# Symbols that become tokens of their own (str.replace is C-level: a chain of them costs far less
-# than a regex over every character). A backslash starts a token, so "\\frac{a}" reads "\\frac { a }".
+# Spacing that makes math visible to fastText's whitespace tokenizer, with C-level str methods only
+# (scoring must cost little next to fastText itself; a chain of str.replace costs far less than a
+# regex over every character): these symbols become tokens of their own, a backslash starts a token
+# ("\\frac{a}" reads "\\frac { a }"), and digits all read "0" so that no particular number is
+# learnt, only how long numbers are.
 _SPACED_SYMBOLS = tuple("$^_{}()[]=+-*/<>|,.;:!?'\"") + tuple("\u00b1\u00d7\u00f7\u2211\u222b\u2202\u221a\u221e"
                                                              "\u2264\u2265\u2260\u2248\u2208\u2282\u2286\u222a"
                                                              "\u2229\u2200\u2203\u2192\u21d2\u21d4")
