@@ -174,7 +174,8 @@ def load_model(path: str):
 
 def math_probabilities(model, texts: Sequence[str]) -> list[float]:
     labels, probs = model.predict([preprocess(t) for t in texts], k=2)
-    return [float(dict(zip(ls, ps)).get(MATH_LABEL, 0.0)) for ls, ps in zip(labels, probs)]
+    # fastText's smoothed softmax can return 1.00001: clamp to a probability
+    return [min(1.0, float(dict(zip(ls, ps)).get(MATH_LABEL, 0.0))) for ls, ps in zip(labels, probs)]
 
 
 def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:
