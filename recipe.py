@@ -61,6 +61,9 @@ class SourceSpec(_Model):
     # Row sources (jsonl, parquet, hf): which column fills a Document field, when it is not one of
     # the usual names (url; repo/repo_name/max_stars_repo_name; license; path; lang/language).
     fields: dict[RowField, str] = Field(default_factory=dict)
+    # Row sources: a column with the document's date (ISO 8601 text, or seconds since 1970), kept as
+    # meta["date"] for dedup's `keep: most_recent` (arXiv papers get theirs from the arXiv id).
+    date_field: str | None = None
     language: str | None = None  # override detection for every document of this source
     doc_kind: DocKind | None = None  # override code/paper/web/text
     max_file_bytes: int = 1 << 20 << 4  # 16 MiB: larger files are rejected unread ("too_large")
@@ -136,9 +139,10 @@ class MinHashSpec(_Model):
     # When choosing bands from the threshold: 0.95 gives 16 x 8 at 128 permutations, P(candidate)
     # 0.95 at Jaccard 0.8 (datasketch's default 0.5 gives 9 x 13 and only 0.40).
     false_negative_weight: float = Field(0.95, gt=0, lt=1)
-    # Which copy of a near-duplicate cluster survives: the smallest id, the longest text, or the
-    # highest math_score (ties: smallest id). Deterministic whatever the worker order.
-    keep: Literal["first_id", "longest", "highest_math_score"] = "first_id"
+    # Which copy of a near-duplicate cluster survives: the smallest id, the longest text, the
+    # highest math_score, or the latest meta["date"] (see SourceSpec.date_field; undated copies rank
+    # last); ties: smallest id. Deterministic whatever the worker order.
+    keep: Literal["first_id", "longest", "highest_math_score", "most_recent"] = "first_id"
     # verify: a candidate pair is kept only when the two whole signatures agree on at least
     # `verify_min_jaccard` of their positions (an estimate of their Jaccard; at 128 permutations its
     # standard error is about 0.035). Default threshold - 0.1: true 0.8 pairs stay, 0.6 ones go.

@@ -48,6 +48,17 @@ def arxiv_id(key: str) -> str | None:
     return m.group(0) if m else None
 
 
+def arxiv_month(ident: str) -> str | None:
+    """The month an arXiv id was issued: '2301.00001' -> '2023-01-01T00:00:00.000000', 'math0601001' -> 2006-01."""
+    m = re.match(r"(\d{2})(\d{2})\.", ident) or re.search(r"(\d{2})(\d{2})\d{3}(v\d+)?$", ident)
+    if not m:
+        return None
+    yy, mm = int(m.group(1)), int(m.group(2))
+    if not 1 <= mm <= 12:
+        return None
+    return f"{1900 + yy if yy >= 91 else 2000 + yy:04d}-{mm:02d}-01T00:00:00.000000"
+
+
 def decode_latex(data: bytes) -> tuple[str | None, str]:
     """(text, encoding); (None, "binary") for bytes with NUL."""
     if b"\x00" in data[:65536]:
@@ -218,6 +229,9 @@ def _paper(key: str, members: list[tuple[str, bytes]], spec: SourceSpec) -> Iter
     ident = arxiv_id(key)
     if ident:
         base_meta["arxiv_id"] = ident
+        date = arxiv_month(ident)
+        if date:
+            base_meta["date"] = date
     for i, paper in enumerate(papers):
         part_id = doc_id if i == 0 else f"{doc_id}#{paper.roots[0]}"
         if not paper.text.strip():

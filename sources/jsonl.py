@@ -127,8 +127,37 @@ def row_verdict(row: dict, fallback_id: str, where: str, path: str, spec: Source
         return Rejection(id=doc_id, source=spec.name, stage="sources", reason="empty", path=path,
                          detail=f"{where}: the text field is empty or blank")
     kind = spec.doc_kind or ("web" if fields["url"] else "code" if language else "text")
-    return Document(id=doc_id, text=text, source=spec.name, kind=kind, language=language,
-                    meta={"origin": path, **position}, **fields)
+    meta = {"origin": path, **position}
+    if spec.date_field and row.get(spec.date_field) is not None:
+        date = normalize_date(row[spec.date_field])
+        if date:
+            meta["date"] = date
+    return Document(id=doc_id, text=text, source=spec.name, kind=kind, language=language, meta=meta, **fields)
+
+
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+def normalize_date(value) -> str | None:
+    """Fixed-width ISO 8601 text 'YYYY-MM-DDTHH:MM:SS.ffffff' (UTC when a zone is given; equal widths
+    sort as dates) from ISO text, a datetime, or seconds since 1970; None when it is not a date."""
+    import datetime as dt
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return dt.datetime.fromtimestamp(value, dt.timezone.utc).strftime(DATE_FORMAT)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            return None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.timezone.utc)
+    return parsed.strftime(DATE_FORMAT)
 
 
 def read_jsonl(path: str, spec: SourceSpec, start: int = 0, end: int | None = None) -> Iterator[Verdict]:

@@ -1,3 +1,4 @@
+import json
 import random
 
 import numpy as np
@@ -81,6 +82,26 @@ def test_survivor_policies():
     long = Document(id="b", text="x" * 10, source="s", scores={"math_score": 0.9})
     for keep, winner in (("first_id", "a"), ("longest", "b"), ("highest_math_score", "b")):
         assert min((short, long), key=lambda d: survivor_rank(d, keep)).id == winner
+
+
+def test_most_recent_survivor_from_row_dates_and_arxiv_ids(tmp_path):
+    from mathcorpus.recipe import SourceSpec
+    from mathcorpus.sources.arxiv import arxiv_month
+    from mathcorpus.sources.jsonl import read_jsonl
+
+    rows = [{"id": "old", "text": "t", "date": "2021-03-04T10:00:00+02:00"},
+            {"id": "new", "text": "t", "date": 1700000000},  # seconds since 1970 (2023-11-14)
+            {"id": "fine", "text": "t", "date": "2021-03-04T08:00:00.5"},
+            {"id": "none", "text": "t"}, {"id": "junk", "text": "t", "date": "yesterday"}]
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    docs = list(read_jsonl(str(tmp_path / "r.jsonl"), SourceSpec(kind="jsonl", path="r.jsonl", name="s",
+                                                                 id_field="id", date_field="date")))
+    assert docs[0].meta["date"] == "2021-03-04T08:00:00.000000" and "date" not in docs[3].meta
+    order = [d.id.split("/")[1] for d in sorted(docs, key=lambda d: survivor_rank(d, "most_recent"))]
+    assert order == ["new", "fine", "old", "junk", "none"]  # undated last, by id
+    assert arxiv_month("2301.00001v2") == "2023-01-01T00:00:00.000000"
+    assert arxiv_month("math0601001") == "2006-01-01T00:00:00.000000"
+    assert arxiv_month("hep-th9912001") == "1999-12-01T00:00:00.000000"
 
 
 def test_line_dedup_removes_boilerplate_lines_only():

@@ -212,6 +212,8 @@ def test_real_multi_file_papers(shared_data):
     assert paper.meta["main_file"] == "paper/main.tex" and paper.meta["inlined"] >= 10
     assert paper.text.startswith("\\section{Introduction}")
     assert "\\documentclass" not in paper.text and "\\newcommand" not in paper.text
+    assert "\\bibliography{references}" in (math / "teorth__equational_theories" / "paper" / "main.tex").read_text()
+    assert "\\bibliography" not in paper.text and "\\bibliographystyle" not in paper.text
     raw = "".join(p.read_text() for p in (math / "teorth__equational_theories" / "paper").glob("*.tex"))
     assert "%" in raw and not any(line.lstrip().startswith("%") for line in paper.text.splitlines())
     book = docs["papers/HoTT__book"]

@@ -62,7 +62,15 @@ def survivor_rank(doc: Document, keep: str) -> tuple:
         return (-len(doc.text), doc.id)
     if keep == "highest_math_score":
         return (-float(doc.scores.get("math_score", 0.0)), doc.id)
+    if keep == "most_recent":
+        date = doc.meta.get("date")  # normalized ISO text: later sorts greater
+        return (0, _inverted(date), doc.id) if date else (1, "", doc.id)
     return (doc.id,)
+
+
+def _inverted(text: str) -> str:
+    """A key that sorts ISO dates latest first (their characters are ASCII)."""
+    return "".join(chr(0x7F - ord(c)) for c in text)
 
 
 def _drop_near_duplicates(doc: Document, survivor_of: dict[str, str]):
