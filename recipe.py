@@ -83,9 +83,33 @@ class SourceSpec(_Model):
     streaming: bool | None = None
 
 
+class LanguageRuleSpec(_Model):
+    """Keep rules for the files of one language (see filters/language/rules.py for the defaults)."""
+
+    kinds: list[DocKind] = Field(default_factory=lambda: ["code"])  # document kinds the rule applies to
+    max_bytes: int | None = None
+    max_digit_fraction: float | None = None  # digits / non-whitespace characters
+    max_mean_line_length: float | None = None
+    min_alnum_fraction: float | None = None
+    drop_vendored: bool = True  # node_modules/, vendor/, third_party/, *.min.js ...
+    reject_patterns: dict[str, str] = Field(default_factory=dict)  # reason -> regex (multi-line)
+    required: list[str] = Field(default_factory=list)  # regexes that must all match (comments removed)
+    required_any: list[str] = Field(default_factory=list)  # ... at least one of which must match
+    required_reason: str = "missing_required"
+    math_imports: list[str] | None = None  # module names (prefix match on dotted names)
+    math_includes: list[str] | None = None  # C/C++ include paths (prefix / file-name match)
+    min_math_density: float | None = None  # keeps a file without a listed import
+    incidental_imports: list[str] = Field(default_factory=list)  # web/CLI frameworks
+    incidental_min_math_density: float = 0.03  # a listed import next to those needs this density
+
+
 class LanguageFilterSpec(_Model):
     languages: list[str] | None = None  # keep only these languages (None keeps every language)
     max_parse_error_ratio: float = 0.02  # share of tree-sitter nodes that are ERROR/MISSING
+    # Per-language keep rules: the preset (AlgebraicStack's rules and more) with `rules` merged over
+    # it per language and field; `preset: none` applies only the rules given here.
+    preset: Literal["algebraic_stack", "none"] = "algebraic_stack"
+    rules: dict[str, LanguageRuleSpec] = Field(default_factory=dict)
 
 
 class QualityFilterSpec(_Model):

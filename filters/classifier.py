@@ -174,8 +174,14 @@ def load_model(path: str):
 
 def math_probabilities(model, texts: Sequence[str]) -> list[float]:
     labels, probs = model.predict([preprocess(t) for t in texts], k=2)
-    # fastText's smoothed softmax can return 1.00001: clamp to a probability
-    return [min(1.0, float(dict(zip(ls, ps)).get(MATH_LABEL, 0.0))) for ls, ps in zip(labels, probs)]
+    # fastText adds 1e-5 to each probability (1.00001 happens): normalize over the two labels, which
+    # keeps the order of scores (clamping would tie every confident document at 1.0)
+    scores = []
+    for ls, ps in zip(labels, probs):
+        by_label = dict(zip(ls, (float(p) for p in ps)))
+        total = sum(by_label.values())
+        scores.append(by_label.get(MATH_LABEL, 0.0) / total if total > 0 else 0.0)
+    return scores
 
 
 def roc_auc(labels: Sequence[int], scores: Sequence[float]) -> float:

@@ -25,7 +25,7 @@ from mathcorpus.pipeline.dedup import Dedup
 from mathcorpus.pipeline.ids import UniqueIds
 from mathcorpus.pipeline.runner import prepare_for_runner
 from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, WriteTable, build_manifest,
-                                         summarize_counts, write_manifest, write_report)
+                                         language_summary, summarize_counts, write_manifest, write_report)
 from mathcorpus.pipeline.tokenize import Tokenize
 from mathcorpus.recipe import Recipe
 from mathcorpus.sources import ReadSource, input_bytes
@@ -38,6 +38,21 @@ def _count_by(pcoll, label: str, key: Callable):
     return (pcoll
             | f"{label}Key" >> beam.Map(lambda x: (key(x), 1))
             | f"{label}Count" >> beam.CombinePerKey(sum))
+
+
+def _files_and_bytes(values):
+    files = nbytes = 0
+    for f, b in values:
+        files += f
+        nbytes += b
+    return files, nbytes
+
+
+def _sum_by(pcoll, label: str, key: Callable, text: Callable):
+    """(key, (files, UTF-8 bytes of the text)) per key."""
+    return (pcoll
+            | f"{label}Key" >> beam.Map(lambda x: (key(x), (1, len(text(x).encode("utf-8", "surrogatepass")))))
+            | f"{label}Sum" >> beam.CombinePerKey(_files_and_bytes))
 
 
 def table_files(recipe: Recipe) -> int:
@@ -96,12 +111,14 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
                   | "DedupRecords" >> beam.Map(lambda r: (r.reason, r.source, r.duplicate_of,
                                                           len((r.text or "").encode("utf-8", "surrogatepass")))))
 
-    def finish(_, inputs, kept, dropped, kept_rows, rejected_rows, shards, token_counts, hits, duplicates):
+    def finish(_, inputs, kept, dropped, kept_rows, rejected_rows, shards, token_counts, hits, duplicates,
+               lang_kept, lang_dropped, lang_analysis):
         counts = summarize_counts(inputs, kept, dropped)  # raises AccountingError if anything is lost
         tables = {"documents": {"rows": sum(kept_rows)}, "rejected": {"rows": sum(rejected_rows)}}
         manifest = build_manifest(recipe=recipe_dict, counts=counts, tables=tables, tokenizer=tokenizer,
                                   duplicates=duplicates,
-                                  shards=shards, token_counts=token_counts, hits=hits[0] if hits else [])
+                                  shards=shards, token_counts=token_counts, hits=hits[0] if hits else [],
+                                  languages=language_summary(lang_kept, lang_dropped, lang_analysis, token_counts))
         write_manifest(out_dir, manifest)
 
     _ = (p
@@ -113,7 +130,13 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
              dropped=side(_count_by(all_rejected, "Dropped", lambda r: (r.source, r.reason))),
              kept_rows=side(kept_rows), rejected_rows=side(rejected_rows),
              shards=side(shards), token_counts=side(token_counts), hits=side(all_hits),
-             duplicates=side(duplicates)))
+             duplicates=side(duplicates),
+             lang_kept=side(_sum_by(docs, "KeptByLanguage", lambda d: d.language, lambda d: d.text)),
+             lang_dropped=side(_sum_by(all_rejected | "ReachedLanguageStage" >> beam.Filter(
+                 lambda r: r.stage != "sources"), "DroppedByLanguage", lambda r: (r.language, r.reason),
+                 lambda r: r.text or "")),
+             lang_analysis=side(_count_by(docs | "AnalysedCode" >> beam.Filter(lambda d: "analysis" in d.meta),
+                                          "Analysis", lambda d: (d.language, d.meta["analysis"])))))
 
 
 class OutputExists(RuntimeError):

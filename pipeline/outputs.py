@@ -25,6 +25,7 @@ DOCUMENT_SCHEMA = pa.schema([
 REJECTION_SCHEMA = pa.schema([
     ("id", pa.string()), ("source", pa.string()), ("stage", pa.string()), ("reason", pa.string()),
     ("text", pa.string()), ("path", pa.string()), ("detail", pa.string()), ("duplicate_of", pa.string()),
+    ("language", pa.string()),
 ])
 
 
@@ -196,9 +197,35 @@ def dedup_summary(duplicates: list[tuple[str, str, str, int]]) -> dict:
     return out
 
 
+def language_summary(kept: list, dropped: list, analysis: list, token_counts: list) -> dict:
+    """Per language, the documents that reached the language stage: files and bytes seen, kept, and
+    dropped by rule (any stage's reason); how the language was analysed (tree-sitter or lexical);
+    tokens kept. `kept`: (language, (files, bytes)); `dropped`: ((language, reason), (files, bytes));
+    `analysis`: ((language, method), files)."""
+    out: dict[str, dict] = defaultdict(lambda: {"seen": {"files": 0, "bytes": 0}, "kept": {"files": 0, "bytes": 0},
+                                                "dropped": {}, "analysis": {}, "tokens_kept": 0})
+    for language, (files, nbytes) in kept:
+        entry = out[language or "unknown"]
+        entry["kept"] = {"files": files, "bytes": nbytes}
+        entry["seen"]["files"] += files
+        entry["seen"]["bytes"] += nbytes
+    for (language, reason), (files, nbytes) in dropped:
+        entry = out[language or "unknown"]
+        entry["dropped"][reason] = {"files": files, "bytes": nbytes}
+        entry["seen"]["files"] += files
+        entry["seen"]["bytes"] += nbytes
+    for (language, method), files in analysis:
+        out[language or "unknown"]["analysis"][method] = files
+    for (_, language), (_, n) in token_counts:
+        if language in out:
+            out[language]["tokens_kept"] += n
+    return {lang: {**v, "dropped": dict(sorted(v["dropped"].items())), "analysis": dict(sorted(v["analysis"].items()))}
+            for lang, v in sorted(out.items())}
+
+
 def build_manifest(*, recipe: dict, counts: dict, tables: dict, tokenizer: dict | None,
                    shards: list[dict], token_counts: list, hits: list[dict],
-                   duplicates: list | None = None) -> dict:
+                   duplicates: list | None = None, languages: dict | None = None) -> dict:
     shards = sorted((s for s in shards if s["path"]), key=lambda s: s["index"])
     by_source: dict[str, int] = defaultdict(int)
     by_language: dict[str, int] = defaultdict(int)
@@ -230,6 +257,7 @@ def build_manifest(*, recipe: dict, counts: dict, tables: dict, tokenizer: dict 
         **({"numbers": numbers} if numbers else {}),
         "shards": [{k: s[k] for k in ("path", "rows", "tokens", "bytes", "sha256")} for s in shards],
         "dedup": dedup_summary(duplicates or []),
+        "languages": languages or {},
         "contamination": contamination_summary(hits),
     }
 

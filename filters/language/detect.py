@@ -9,7 +9,7 @@ LANGUAGE_BY_EXTENSION = {
     ".py": "python", ".pyi": "python", ".pyx": "cython", ".ipynb": "jupyter",
     ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp",
     ".hxx": "cpp", ".f": "fortran", ".f90": "fortran", ".f95": "fortran", ".f03": "fortran",
-    ".for": "fortran", ".jl": "julia", ".hs": "haskell", ".lhs": "haskell", ".agda": "agda",
+    ".for": "fortran", ".fypp": "fortran", ".F90": "fortran", ".jl": "julia", ".hs": "haskell", ".lhs": "haskell", ".agda": "agda",
     ".lean": "lean", ".v": "coq", ".thy": "isabelle", ".idr": "idris", ".r": "r", ".m": "matlab",
     ".mpl": "maple", ".g": "gap", ".gi": "gap", ".gd": "gap", ".wl": "mathematica",
     ".nb": "mathematica", ".rs": "rust", ".ml": "ocaml", ".sage": "python",

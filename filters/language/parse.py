@@ -43,15 +43,21 @@ class Parsers:
         return self._cache[grammar]
 
     def parse_stats(self, language: str | None, text: str) -> ParseStats | None:
+        parsed = self.parse(language, text)
+        return parsed[1] if parsed else None
+
+    def parse(self, language: str | None, text: str) -> tuple[object, ParseStats] | None:
+        """(tree, error statistics), or None when the language has no bundled grammar."""
         grammar = GRAMMAR_BY_LANGUAGE.get(language or "")
         if grammar is None:
             return None
         from tree_sitter import QueryCursor
 
         parser, query = self._get(grammar)
-        root = parser.parse(text.encode("utf-8")).root_node
+        tree = parser.parse(text.encode("utf-8", "surrogatepass"))
+        root = tree.root_node
         if not root.has_error:
-            return ParseStats(nodes=root.descendant_count, error_nodes=0)
+            return tree, ParseStats(nodes=root.descendant_count, error_nodes=0)
         captures = QueryCursor(query).captures(root)
         errors = sum(len(nodes) for nodes in captures.values())
-        return ParseStats(nodes=root.descendant_count, error_nodes=errors)
+        return tree, ParseStats(nodes=root.descendant_count, error_nodes=errors)

@@ -40,9 +40,15 @@ def test_demo_writes_every_output(demo_out):
     for part in ("documents", "rejected", "shards"):
         assert list((demo_out / part).iterdir())
     assert (demo_out / "reports" / "contamination.jsonl").read_text().strip()
-    # the non-math stdlib code is mostly dropped by the classifier, the math code mostly kept
+    # the non-math stdlib code is mostly dropped (by the language rules: no numeric import, or by the
+    # classifier), the math code mostly kept
     by = manifest["counts"]["by_source"]
-    assert by["stdlib"]["dropped"].get("low_math_score", 0) > 0.8 * by["stdlib"]["input"]
+    stdlib_dropped = by["stdlib"]["dropped"]
+    assert stdlib_dropped.get("no_math_import", 0) + stdlib_dropped.get("low_math_score", 0) > 0.8 * by["stdlib"]["input"]
+    python = manifest["languages"]["python"]
+    assert python["analysis"] == {"tree-sitter": python["kept"]["files"]}
+    assert python["seen"]["files"] == python["kept"]["files"] + sum(d["files"] for d in python["dropped"].values())
+    assert python["dropped"]["no_math_import"]["files"] >= 40 and python["tokens_kept"] > 0
     assert by["scipy"]["kept"] > 0.8 * by["scipy"]["input"]
 
 
