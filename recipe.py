@@ -74,6 +74,9 @@ class SourceSpec(_Model):
     # files: .tar(.gz/.bz2/.xz/.zst), .tgz, .zip and single .gz files are read as containers of
     # documents, in memory, never extracted; at most max_inflated_bytes are inflated per archive.
     archives: bool = True
+    # files: UTF-8 first (UTF-16 with a BOM), then these fallbacks in order, each accepted only when
+    # the decoded text has no control characters; [utf-8] alone rejects anything else.
+    encodings: list[str] = Field(default_factory=lambda: ["utf-8", "cp1252"])
     max_inflated_bytes: int = 1 << 30 << 2  # 4 GiB
     latex: LatexSpec = Field(default_factory=LatexSpec)  # arxiv
     # hf: the split and configuration to load, and whether to stream a dataset loaded by name or

@@ -82,7 +82,7 @@ class ArchiveReader:
         if len(data) > self.spec.max_file_bytes:
             yield self.reject(inner, "too_large", f"{len(data):,} bytes > max_file_bytes {self.spec.max_file_bytes:,}")
             return
-        text, reason = decode_text(data)
+        text, reason, encoding = decode_text(data, self.spec.encodings)
         if text is None:
             yield self.reject(inner, reason, text=data[:4096].decode("utf-8", "replace"))
             return
@@ -90,9 +90,15 @@ class ArchiveReader:
             yield self.reject(inner, "empty")
             return
         path = f"{self.rel}{inner}"
+        meta = {"origin": path, "member": self.members, **({"encoding": encoding} if encoding != "utf-8" else {})}
+        if name.lower().endswith(".ipynb"):
+            from mathcorpus.sources.files import notebook_document
+
+            yield notebook_document(self._id(inner), text, path, self.spec, meta)
+            return
         yield Document(id=self._id(inner), text=text, source=self.spec.name,
                        kind=self.spec.doc_kind or kind_of(name), language=self.spec.language, path=path,
-                       meta={"origin": path, "member": self.members})
+                       meta=meta)
 
     # -- formats -------------------------------------------------------------------------------
     def read(self) -> Iterator[Verdict]:

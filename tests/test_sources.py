@@ -31,7 +31,36 @@ def test_tree_reading_accounts_for_every_file(tmp_path):
     assert isinstance(verdicts["a.py"], Document) and verdicts["a.py"].kind == "code"
     assert verdicts["sub/d.tex"].kind == "paper" and verdicts["sub/d.tex"].id == "t/sub/d.tex"
     reasons = {rel: v.reason for rel, v in verdicts.items() if isinstance(v, Rejection)}
-    assert reasons == {"b.bin": "binary", "c.txt": "invalid_utf8", "sub/loop": "symlink_not_followed"}
+    assert reasons == {"b.bin": "binary", "sub/loop": "symlink_not_followed"}
+    # Latin-1 / Windows-1252 is the documented fallback; UTF-8 only rejects it
+    assert verdicts["c.txt"].text == "caf\xe9" and verdicts["c.txt"].meta["encoding"] == "cp1252"
+    strict = files_spec(tmp_path, encodings=["utf-8"])
+    assert read_file(str(tmp_path / "c.txt"), "c.txt", strict).reason == "invalid_utf8"
+
+
+def test_encoding_fallback_mixed_and_undecodable_bytes():
+    from mathcorpus.sources.files import decode_text
+
+    assert decode_text("x = 'caf\xe9'\n".encode("latin-1")) == ("x = 'caf\xe9'\n", None, "cp1252")
+    assert decode_text("h\xe9".encode("utf-16")) == ("h\xe9", None, "utf-16")
+    assert decode_text("caf\u00e9 ".encode() + "na\xefve".encode("latin-1"))[1] == "mixed_encoding"
+    assert decode_text(b"ok \x81\x8d\x9d")[1] == "undecodable"  # bytes Windows-1252 leaves undefined
+    assert decode_text(b"esc \x1b[0m \xe9")[1] == "undecodable"  # control characters: not text
+    assert decode_text(b"a\x00b")[1] == "binary"
+
+
+def test_jupyter_notebooks_become_markdown_and_code_without_outputs(tmp_path):
+    nb = {"cells": [{"cell_type": "markdown", "source": ["# Roots\n", "Solve $x^2 = 2$."]},
+                    {"cell_type": "code", "source": "import sympy\nsympy.solve('x**2-2')",
+                     "outputs": [{"data": {"image/png": "iVBORw0KGgo" * 1000}}]}],
+          "metadata": {"kernelspec": {"language": "python"}}}
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb))
+    (tmp_path / "bad.ipynb").write_text("{not json")
+    spec = files_spec(tmp_path)
+    doc = read_file(str(tmp_path / "a.ipynb"), "a.ipynb", spec)
+    assert doc.text == "# Roots\nSolve $x^2 = 2$.\n\n```python\nimport sympy\nsympy.solve('x**2-2')\n```\n"
+    assert doc.language == "jupyter" and doc.kind == "code" and doc.meta["cells"] == {"markdown": 1, "code": 1}
+    assert read_file(str(tmp_path / "bad.ipynb"), "bad.ipynb", spec).reason == "malformed_notebook"
 
 
 def test_oversized_files_are_rejected_unread(tmp_path):

@@ -1,4 +1,6 @@
-"""Language detection from the file extension, then the content (shebang) when the extension is silent."""
+"""Language detection: the file extension, else the content: a shebang (``#!/usr/bin/env python``), an
+Emacs or Vim modeline (``-*- mode: haskell -*-``, ``vim: set ft=julia:``) in the first or last five
+lines, or a ``#lang`` line. A source's ``language:`` overrides all of it."""
 
 from __future__ import annotations
 
@@ -23,12 +25,36 @@ _SHEBANG_LANGUAGE = {"python": "python", "julia": "julia", "Rscript": "r", "octa
                      "sage": "python"}
 
 
+# Modeline mode names and #lang names -> our language names.
+_MODE_LANGUAGE = {
+    "python": "python", "haskell": "haskell", "julia": "julia", "coq": "coq", "lean": "lean", "lean4": "lean",
+    "isabelle": "isabelle", "c": "c", "c++": "cpp", "cpp": "cpp", "fortran": "fortran", "f90": "fortran",
+    "octave": "matlab", "matlab": "matlab", "r": "r", "ess-r": "r", "tex": "tex", "latex": "tex",
+    "plaintex": "tex", "maple": "maple", "gap": "gap", "mathematica": "mathematica", "wolfram": "mathematica",
+    "agda": "agda", "agda2": "agda", "idris": "idris", "rust": "rust", "ocaml": "ocaml", "tuareg": "ocaml",
+    "markdown": "markdown", "sage": "python",
+}
+_EMACS_MODE = re.compile(r"-\*-\s*(?:mode:\s*)?([\w+-]+?)(?:-mode)?\s*(?:;[^\n]*)?-\*-", re.I)
+_VIM_MODE = re.compile(r"\b(?:vim?|ex):\s*(?:set\s+)?[^\n]*?\b(?:ft|filetype|syntax)=([\w+-]+)", re.I)
+_HASH_LANG = re.compile(r"^#lang\s+([\w+-]+)", re.M)
+
+
+def detect_by_content(text: str) -> str | None:
+    m = _SHEBANG.match(text[:200])
+    if m:
+        return _SHEBANG_LANGUAGE[m.group(1)]
+    lines = text.splitlines()
+    edges = "\n".join(lines[:5] + lines[-5:])
+    for pattern in (_EMACS_MODE, _VIM_MODE, _HASH_LANG):
+        m = pattern.search(edges)
+        if m and m.group(1).lower() in _MODE_LANGUAGE:
+            return _MODE_LANGUAGE[m.group(1).lower()]
+    return None
+
+
 def detect_language(path: str | None, text: str) -> str | None:
     if path:
         ext = os.path.splitext(path)[1].lower()
         if ext in LANGUAGE_BY_EXTENSION:
             return LANGUAGE_BY_EXTENSION[ext]
-    m = _SHEBANG.match(text[:200])
-    if m:
-        return _SHEBANG_LANGUAGE[m.group(1)]
-    return None
+    return detect_by_content(text)

@@ -73,7 +73,11 @@ ALGEBRAIC_STACK: dict[str, dict] = {
         "Function"], "incidental_imports": ["Haskell", "IO", "Foreign"]},
     "idris": {**_CODE_HYGIENE},
     "lean": {**_CODE_HYGIENE, "required": [r"\b(theorem|lemma|example)\b"], "required_reason": "no_theorem",
-             "math_imports": ["Mathlib", "Batteries.Data.Rat", "FLT", "PFR"], "min_math_density": 0.01},
+             # Lean 4's Mathlib and Lean 3 mathlib's top-level folders
+             "math_imports": ["Mathlib", "analysis", "algebra", "topology", "number_theory", "measure_theory",
+                              "linear_algebra", "ring_theory", "field_theory", "group_theory", "category_theory",
+                              "combinatorics", "geometry", "probability", "set_theory", "data.real",
+                              "data.complex", "data.nat.prime"], "min_math_density": 0.01},
     "coq": {**_CODE_HYGIENE,
             "required": [r"\b(Theorem|Lemma|Proposition|Corollary|Fact|Remark|Example)\b", r"\bProof\b",
                          r"\b(Qed|Defined|Admitted)\b"],

@@ -38,8 +38,9 @@ def tar_gz(members) -> bytes:
 # (relative path in the tree, bytes, expected reason or "kept")
 TREE_CASES = [
     ("good/norm.py", GOOD_PY.encode(), "kept"),
-    ("bad/latin1.py", "x = 'caf\xe9'\n".encode("latin-1"), "invalid_utf8"),
-    ("bad/mixed.md", "caf\u00e9 ".encode() + "na\xefve".encode("latin-1"), "invalid_utf8"),
+    ("bad/latin1.md", ("Caf\xe9 notes: " + "the integral of x is x^2/2. " * 8).encode("latin-1"), "kept"),
+    ("bad/mixed.md", "caf\u00e9 ".encode() + "na\xefve".encode("latin-1"), "mixed_encoding"),
+    ("bad/escapes.md", b"\x1b[31mred\x1b[0m \xe9", "undecodable"),
     ("bad/nul.py", b"x = 1\x00\x00\n", "binary"),
     ("bad/image.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
     ("bad/empty.py", b"", "empty"),
