@@ -47,8 +47,9 @@ RowField = Literal["url", "repo", "license", "path", "language"]
 
 
 class SourceSpec(_Model):
-    kind: Literal["files", "jsonl", "parquet", "arxiv", "hf"]
+    kind: Literal["files", "git", "jsonl", "parquet", "arxiv", "hf"]
     # files: a folder; jsonl: a file / glob (.jsonl, .jsonl.zst, .jsonl.gz); parquet: a file / glob;
+    # git: a repository (bare or not), read at `git_ref` from its object store (nothing checked out);
     # arxiv: a folder of papers (each subfolder or archive is one paper) or archive file(s) / glob;
     # hf: a `save_to_disk` folder, data files (.parquet/.json/.jsonl/.arrow/.csv, globs), or a
     #     dataset name or local dataset repository loaded with `datasets.load_dataset`
@@ -65,6 +66,9 @@ class SourceSpec(_Model):
     # meta["date"] for dedup's `keep: most_recent` (arXiv papers get theirs from the arXiv id).
     date_field: str | None = None
     language: str | None = None  # override detection for every document of this source
+    git_ref: str | None = None  # git: branch, tag or commit (default HEAD)
+    repo: str | None = None  # files/git: the repository name on every document (git: default folder name)
+    license: str | None = None  # files/git: the license on every document, when the recipe knows it
     doc_kind: DocKind | None = None  # override code/paper/web/text
     max_file_bytes: int = 1 << 20 << 4  # 16 MiB: larger files are rejected unread ("too_large")
     max_line_bytes: int = 1 << 20 << 6  # 64 MiB: a longer JSONL line is rejected ("line_too_long")

@@ -13,7 +13,7 @@ import io
 import os
 import re
 import uuid
-from typing import Iterator
+from typing import Callable, Iterator
 
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
@@ -121,14 +121,9 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out) + r"\Z")
 
 
-def walk_tree(root: str, include: list[str] | None = None,
-              exclude: list[str] | None = None) -> Iterator[tuple[str, str]]:
-    """Yield (path, path relative to root) for files under `root`, in sorted order.
-
-    Symlinked folders are never descended into (no loops, no escaping the tree); symlinked files are
-    yielded so that the reader can reject them with a reason. `include`/`exclude` are glob patterns
-    (see `glob_regex`) on the relative path; a pattern without '/' is matched against the file name.
-    """
+def path_filter(include: list[str] | None, exclude: list[str] | None) -> Callable[[str], bool]:
+    """Whether a relative path is wanted: it matches an `include` pattern (or there are none) and no
+    `exclude` pattern (see `glob_regex`; a pattern without '/' is matched against the file name)."""
     compiled = {p: glob_regex(p) for p in (include or []) + (exclude or [])}
 
     def hit(patterns: list[str], rel: str) -> bool:
@@ -138,6 +133,18 @@ def walk_tree(root: str, include: list[str] | None = None,
     def wanted(rel: str) -> bool:
         return (not include or hit(include, rel)) and not (exclude and hit(exclude, rel))
 
+    return wanted
+
+
+def walk_tree(root: str, include: list[str] | None = None,
+              exclude: list[str] | None = None) -> Iterator[tuple[str, str]]:
+    """Yield (path, path relative to root) for files under `root`, in sorted order.
+
+    Symlinked folders are never descended into (no loops, no escaping the tree); symlinked files are
+    yielded so that the reader can reject them with a reason. `include`/`exclude` are glob patterns
+    (see `glob_regex`) on the relative path; a pattern without '/' is matched against the file name.
+    """
+    wanted = path_filter(include, exclude)
     if is_remote(root):
         prefix = root.rstrip("/") + "/"
         paths = sorted(m.path for r in FileSystems.match([prefix + "**"]) for m in r.metadata_list)

@@ -13,6 +13,8 @@ that is not local:
 
 from __future__ import annotations
 
+import glob
+
 import hashlib
 import os
 from typing import Sequence
@@ -68,7 +70,14 @@ def prepare_for_runner(recipe: Recipe, beam_args: Sequence[str]) -> Recipe:
     if is_local_runner(runner):
         return recipe
     where = recipe.recipe_file
-    local_sources = [s.name for s in recipe.sources if not storage.is_remote(s.path)]
+    def on_launcher_disk(spec) -> bool:
+        if storage.is_remote(spec.path):
+            return False
+        if spec.kind == "hf":  # a Hub dataset name is read by the workers from the Hub
+            return os.path.exists(spec.path) or bool(glob.glob(spec.path))
+        return True
+
+    local_sources = [s.name for s in recipe.sources if on_launcher_disk(s)]
     if local_sources:
         raise RecipeError(f"{where}: sources.{local_sources[0]}: {runner} workers cannot read the launcher's "
                           "disk; put the source on gs:// (or another shared filesystem) and name that path")

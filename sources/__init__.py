@@ -16,7 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 from mathcorpus import storage
 from mathcorpus.document import Rejection, Verdict
 from mathcorpus.recipe import RecipeError, SourceSpec
-from mathcorpus.sources import arxiv, hf
+from mathcorpus.sources import arxiv, git, hf
 from mathcorpus.sources.files import list_files, read_path
 from mathcorpus.sources.jsonl import is_compressed, read_jsonl, split_ranges
 from mathcorpus.sources.parquet import read_parquet, row_group_units
@@ -46,6 +46,8 @@ def read_units(spec: SourceSpec) -> list:
         return [unit for path in paths for unit in row_group_units(path)]
     if spec.kind == "arxiv":
         return arxiv.read_units(spec)
+    if spec.kind == "git":
+        return git.read_units(spec)
     if spec.kind == "hf":
         return hf.read_units(spec)
     raise RecipeError(f"source {spec.name!r}: unknown kind {spec.kind!r}")
@@ -55,6 +57,8 @@ def input_bytes(spec: SourceSpec) -> int:
     """About how many bytes a source holds (compressed sizes as they are), from listings only."""
     if spec.kind == "hf":
         return hf.input_bytes(spec)
+    if spec.kind == "git":
+        return git.input_bytes(spec)
     if spec.kind in ("jsonl", "parquet") or (spec.kind == "arxiv" and not storage.is_remote(spec.path)
                                              and not os.path.isdir(spec.path)):
         return sum(storage.size(p) for p in storage.expand_patterns([spec.path]))
@@ -76,6 +80,8 @@ def read_unit(unit, spec: SourceSpec) -> Iterator[Verdict]:
         yield from read_path(path, rel, spec)
     elif spec.kind == "arxiv":
         yield from arxiv.read_unit(unit, spec)
+    elif spec.kind == "git":
+        yield from git.read_unit(unit, spec)
     elif spec.kind == "hf":
         yield from hf.read_unit(unit, spec)
     elif spec.kind == "parquet":

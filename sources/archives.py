@@ -98,7 +98,7 @@ class ArchiveReader:
             return
         yield Document(id=self._id(inner), text=text, source=self.spec.name,
                        kind=self.spec.doc_kind or kind_of(name), language=self.spec.language, path=path,
-                       meta=meta)
+                       repo=self.spec.repo, license=self.spec.license, meta=meta)
 
     # -- formats -------------------------------------------------------------------------------
     def read(self) -> Iterator[Verdict]:

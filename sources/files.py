@@ -112,7 +112,8 @@ def notebook_document(doc_id: str, raw: str, path: str, spec: SourceSpec, meta: 
         return Rejection(id=doc_id, source=spec.name, stage="sources", reason="empty", path=path,
                          detail="a notebook without any non-empty cell")
     return Document(id=doc_id, text=text, source=spec.name, kind=spec.doc_kind or "code",
-                    language=spec.language or "jupyter", path=path, meta={**(meta or {}), **info})
+                    language=spec.language or "jupyter", path=path, repo=spec.repo, license=spec.license,
+                    meta={**(meta or {}), **info})
 
 
 def list_files(spec: SourceSpec) -> list[tuple[str, str]]:
@@ -151,7 +152,8 @@ def read_file(path: str, rel: str, spec: SourceSpec) -> Verdict:
     if rel.lower().endswith(".ipynb"):
         return notebook_document(doc_id, text, rel, spec)
     return Document(id=doc_id, text=text, source=spec.name, kind=spec.doc_kind or kind_of(rel),
-                    language=spec.language, path=rel, meta={"encoding": encoding} if encoding != "utf-8" else {})
+                    language=spec.language, path=rel, repo=spec.repo, license=spec.license,
+                    meta={"encoding": encoding} if encoding != "utf-8" else {})
 
 
 def read_path(path: str, rel: str, spec: SourceSpec) -> Iterator[Verdict]:

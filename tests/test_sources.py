@@ -2,12 +2,13 @@ import gzip
 import json
 import os
 
+import pytest
 import zstandard
 from hypothesis import given, settings, strategies as st
 
 from mathcorpus.document import Document, Rejection
-from mathcorpus.recipe import SourceSpec
-from mathcorpus.sources import read_units
+from mathcorpus.recipe import RecipeError, SourceSpec
+from mathcorpus.sources import read_unit, read_units
 from mathcorpus.sources.files import read_file
 from mathcorpus.sources.jsonl import read_jsonl
 
@@ -242,3 +243,40 @@ def test_parquet_rows_by_row_group_with_stack_fields(tmp_path):
     assert docs[3].language == "Lean" and docs[3].repo == "r/x" and docs[3].path == "T3.lean"
     reasons = sorted(v.reason for v in verdicts if isinstance(v, Rejection))
     assert reasons == ["corrupt_file", "missing_text_field"]
+
+
+def test_git_source_reads_committed_files_at_a_ref(tmp_path):
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("config", "user.email", "t@example.org")
+    git("config", "user.name", "t")
+    (repo / "solver.py").write_text("import numpy\n")
+    (repo / "notes.md").write_text("# v1\n")
+    (repo / "link.py").symlink_to("solver.py")
+    git("add", ".")
+    git("commit", "-q", "-m", "v1")
+    git("tag", "v1")
+    (repo / "notes.md").write_text("# v2\n")
+    (repo / "untracked.py").write_text("x = 1\n")
+    (repo / "latin.txt").write_bytes("caf\xe9\n".encode("latin-1"))
+    git("add", "notes.md", "latin.txt")
+    git("commit", "-q", "-m", "v2")
+    spec = SourceSpec(kind="git", path=str(repo), name="g", git_ref="v1", license="MIT")
+    verdicts = {v.id: v for u in read_units(spec) for v in read_unit(u, spec)}
+    assert set(verdicts) == {"g/solver.py", "g/notes.md", "g/link.py"}  # untracked and later files unseen
+    assert verdicts["g/notes.md"].text == "# v1\n" and verdicts["g/link.py"].reason == "symlink_not_followed"
+    doc = verdicts["g/solver.py"]
+    assert doc.repo == "repo" and doc.license == "MIT" and len(doc.meta["commit"]) == 40 and doc.meta["ref"] == "v1"
+    head = SourceSpec(kind="git", path=str(repo), name="g", exclude=["*.py"])
+    verdicts = {v.id: v for u in read_units(head) for v in read_unit(u, head)}
+    assert verdicts["g/notes.md"].text == "# v2\n" and verdicts["g/latin.txt"].meta["encoding"] == "cp1252"
+    assert set(verdicts) == {"g/notes.md", "g/latin.txt"}
+    with pytest.raises(RecipeError, match="nope"):
+        read_units(SourceSpec(kind="git", path=str(repo), name="g", git_ref="nope"))

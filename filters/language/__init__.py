@@ -58,10 +58,11 @@ class LanguageFilter:
         if rule.math_imports is not None or rule.math_includes is not None or rule.min_math_density is not None:
             facts = self._facts.facts(language, doc.text, parsed[0] if parsed else None)
             meta["analysis"] = facts.analysis
-            meta["math_density"] = round(facts.math_density, 4)
         else:
             meta["analysis"] = "tree-sitter" if parsed is not None else "lexical"
         verdict = apply_rule(rule, doc.text, doc.path, facts, language)
+        if facts is not None and facts.density_known:
+            meta["math_density"] = round(facts.math_density, 4)
         doc = doc.replace(meta=meta)
         if verdict.reason is not None:
             return Rejection.of(doc, self.stage, verdict.reason, verdict.detail)

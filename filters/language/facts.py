@@ -124,15 +124,29 @@ class CodeFacts:
     software_words: int = 0
     numbers: int = 0
     latex_comments: int = 0  # comments / docstrings with LaTeX math
+    # the word counts are read from the tree only when a rule asks for the density (a file kept on
+    # its imports never pays for them)
+    pending: object = field(default=None, repr=False, compare=False)
+
+    def _load(self) -> None:
+        if self.pending is not None:
+            load, self.pending = self.pending, None
+            load(self)
+
+    @property
+    def density_known(self) -> bool:
+        return self.pending is None
 
     @property
     def software_density(self) -> float:
+        self._load()
         return self.software_words / max(1, self.words)
 
     @property
     def math_density(self) -> float:
         """Share of words that are math vocabulary, plus 2% per comment with LaTeX (at most 0.2),
         minus the share that is software vocabulary (I/O, web, systems): positive means math."""
+        self._load()
         return ((self.math_words - self.software_words) / max(1, self.words)
                 + min(0.2, 0.02 * self.latex_comments))
 
@@ -181,6 +195,11 @@ def leaf_query_source(language_obj) -> str:
                                   alternation(_TEXT_KINDS, "text")) if q)
 
 
+MAX_FACT_BYTES = 1 << 14
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])|[^A-Za-z]+")  # "solveLinear_sys2" -> solve Linear sys
+_NOT_LETTERS = re.compile(r"[^A-Za-z]+")
+
+
 def tree_facts(language: str, tree, import_query, leaf_query) -> CodeFacts:
     from tree_sitter import QueryCursor
 
@@ -194,22 +213,36 @@ def tree_facts(language: str, tree, import_query, leaf_query) -> CodeFacts:
             facts.imports = [a.text.decode("utf-8", "replace").strip("\"' ") for a in captures.get("import", [])
                              if a.parent.parent.id in calls]
         else:
-            facts.imports = [n.text.decode("utf-8", "replace").strip() for n in captures.get("import", [])]
+            nodes = sorted(captures.get("import", []), key=lambda n: n.start_byte)  # in file order
+            facts.imports = [n.text.decode("utf-8", "replace").strip() for n in nodes]
         facts.relative_imports = len(captures.get("relative", []))
-        facts.includes = [n.text.decode("utf-8", "replace").strip("<>\" ") for n in captures.get("include", [])]
-    leaves = QueryCursor(leaf_query).captures(root) if leaf_query is not None else {}
-    # identifier texts joined once, then split by one regex: no Python work per character
-    names = " ".join(n.text.decode("utf-8", "replace") for n in leaves.get("word", []))
-    pieces = [p.lower() for p in _CAMEL.findall(names.replace("_", " "))]
+        facts.includes = [n.text.decode("utf-8", "replace").strip("<>\" ")
+                          for n in sorted(captures.get("include", []), key=lambda n: n.start_byte)]
+    if leaf_query is not None:
+        facts.pending = lambda f: _tree_words(f, root, leaf_query)
+    return facts
+
+
+def _tree_words(facts: CodeFacts, root, leaf_query) -> None:
+    from tree_sitter import QueryCursor
+
+    leaves = {}
+    if leaf_query is not None:
+        cursor = QueryCursor(leaf_query)
+        cursor.set_byte_range(0, MAX_FACT_BYTES)  # a large file's head tells enough about it
+        leaves = cursor.captures(root)
+    # identifier texts joined once, then split by C-level regexes and str methods: no Python work
+    # per character or per word piece
+    names = b" ".join(n.text for n in leaves.get("word", [])).decode("utf-8", "replace")
+    pieces = _CAMEL_BOUNDARY.sub(" ", names).lower().split()
     texts = [n.text.decode("utf-8", "replace") for n in leaves.get("text", [])]
-    words = [w.lower() for w in _WORD.findall(" ".join(texts))]
+    words = _NOT_LETTERS.sub(" ", " ".join(texts)).lower().split()
     facts.words = len(pieces) + len(words)
     facts.math_words = sum(map(MATH_VOCABULARY.__contains__, pieces)) + sum(map(MATH_VOCABULARY.__contains__, words))
     facts.software_words = (sum(map(SOFTWARE_VOCABULARY.__contains__, pieces))
                             + sum(map(SOFTWARE_VOCABULARY.__contains__, words)))
     facts.numbers = len(leaves.get("number", []))
     facts.latex_comments = sum(1 for t in texts if _LATEX.search(t))
-    return facts
 
 
 # -- lexical fallback ------------------------------------------------------------------------
@@ -222,6 +255,7 @@ _COMMENT_SYNTAX = {
     "gap": (r"#[^\n]*",),
     "maple": (r"#[^\n]*",),
     "matlab": (r"%[^\n]*",),
+    "tex": (r"(?<!\\)%[^\n]*",),
 }
 _LEXICAL_IMPORTS = {
     "lean": r"^[ \t]*(?:(?:public|private|meta)[ \t]+)*import[ \t]+([\w.]+(?:[ \t]+[\w.]+)*)",

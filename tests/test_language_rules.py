@@ -1,0 +1,198 @@
+"""Per-language keep rules: every language's rule on small files written here, then on real code
+(math repositories vs non-math repositories in the same language) from ../shared/data."""
+
+from __future__ import annotations
+
+import collections
+import json
+
+import pytest
+
+from mathcorpus.document import Document, Rejection
+from mathcorpus.filters.language import LanguageFilter
+from mathcorpus.filters.language.facts import FactReader, lexical_facts
+from mathcorpus.filters.language.parse import Parsers
+from mathcorpus.filters.language.rules import rules_for
+from mathcorpus.recipe import LanguageFilterSpec, LanguageRuleSpec
+
+
+@pytest.fixture(scope="module")
+def language_filter():
+    f = LanguageFilter(LanguageFilterSpec())
+    f.setup()
+    return f
+
+
+def verdict(f, path, text, language=None):
+    return f.apply(Document(id=path, text=text, source="s", kind="code", path=path, language=language))
+
+
+def reason(v):
+    return v.reason if isinstance(v, Rejection) else "kept"
+
+
+PY_SOLVER = '''"""Newton iteration for the roots of a polynomial."""
+import numpy as np
+
+
+def newton(poly, x0, steps=20):
+    """Find a root of `poly` (coefficients, highest first) near x0."""
+    deriv = np.polyder(poly)
+    x = x0
+    for _ in range(steps):
+        x = x - np.polyval(poly, x) / np.polyval(deriv, x)
+    return x
+'''
+
+PY_WEB = '''import numpy as np
+from flask import Flask, request, jsonify
+
+app = Flask(__name__)
+
+
+@app.route("/upload", methods=["POST"])
+def upload():
+    payload = request.get_json()
+    ids = np.array(payload["ids"])
+    return jsonify({"count": int(ids.size), "user": payload["user"], "session": request.cookies.get("s")})
+'''
+
+PY_CORE = '''from .polys import Poly
+from ..core import sympify
+
+
+def gcd_of_coefficients(poly):
+    """Greatest common divisor of the integer coefficients of a polynomial."""
+    coefficients = [sympify(c) for c in poly.coeffs()]
+    result = 0
+    for coefficient in coefficients:
+        result = gcd(result, coefficient)
+    return result
+'''
+
+
+def test_python_imports_come_from_the_parse_tree(language_filter):
+    kept = verdict(language_filter, "solver.py", PY_SOLVER)
+    assert reason(kept) == "kept" and kept.meta["math_signal"] == "import:numpy"
+    assert kept.meta["analysis"] == "tree-sitter"
+    # AlgebraicStack matched substrings: "numpyx" and a comment saying numpy passed. Not here.
+    fake = "import numpyx\n# we could use numpy here\n\ndef f(request):\n    return request.json\n"
+    assert reason(verdict(language_filter, "fake.py", fake)) == "no_math_import"
+    # an incidental numpy import in a web app is weighed, not waved through
+    web = verdict(language_filter, "app.py", PY_WEB)
+    assert reason(web) == "incidental_math_import" and "flask" in web.detail
+    # the core of a math library imports only itself: kept on its math density
+    core = verdict(language_filter, "sympy/polys/gcd.py", PY_CORE)
+    assert reason(core) == "kept" and core.meta["math_signal"].startswith("math_density")
+
+
+@pytest.mark.parametrize("path,text,expected", [
+    ("a.cpp", "#include <Eigen/Dense>\nint main() { Eigen::MatrixXd m(2, 2); return 0; }\n", "kept"),
+    ("a.cpp", "#include <iostream>\n#include <string>\nint main() { std::string user = \"x\"; "
+              "std::cout << user; return 0; }\n", "no_math_include"),
+    ("a.c", "#include <gsl/gsl_sf_bessel.h>\ndouble f(double x) { return gsl_sf_bessel_J0(x); }\n", "kept"),
+    ("a.cpp", "#include <boost/math/special_functions.hpp>\nconst double t[] = {" + ", ".join(
+        str(1000 + i) for i in range(200)) + "};\n", "digit_dense"),  # C++: digits <= 0.1
+    ("a.hs", "import qualified Numeric.LinearAlgebra as L\nmain = print (L.ident 3 :: L.Matrix Double)\n", "kept"),
+    ("a.hs", "import Web.Scotty\nmain = scotty 3000 $ get \"/\" $ text \"hello\"\n", "no_math_import"),
+    ("a.jl", "using LinearAlgebra\nA = [1 2; 3 4]\nprintln(det(A))\n", "kept"),
+    ("a.jl", "using HTTP\nHTTP.serve() do request\n  return HTTP.Response(200, \"ok\")\nend\n", "no_math_import"),
+    ("a.f90", "program p\n  use lapack95, only: gesv\n  real :: a(2,2)\nend program p\n", "kept"),
+    ("a.R", "library(MASS)\nx <- rnorm(10)\nprint(mean(x))\n", "kept"),
+    ("a.m", "A = magic(4);\nx = A \\ [1;2;3;4];\n", "kept"),
+    ("a.agda", "module A where\nopen import Data.Nat\nopen import Relation.Binary.PropositionalEquality\n"
+               "+-identity : (n : ℕ) → n + 0 ≡ n\n+-identity zero = refl\n+-identity (suc n) = cong suc (+-identity n)\n",
+     "kept"),
+])
+def test_tree_sitter_languages(language_filter, path, text, expected):
+    assert reason(verdict(language_filter, path, text)) == expected
+
+
+@pytest.mark.parametrize("path,text,expected", [
+    ("a.lean", "import Mathlib.Analysis.SpecialFunctions.Pow.Real\n\ntheorem two_le (x : ℝ) (h : 2 ≤ x) : 1 ≤ x := by linarith\n", "kept"),
+    ("a.lean", "-- theorem in a comment only\ndef main : IO Unit := IO.println \"hello\"\n", "no_theorem"),
+    ("a.lean", "import Lean\n\ntheorem parse_ok : parseHeader \"x\" = some \"x\" := rfl\n"
+               "def printHelp (args : List String) : IO Unit := IO.println s!\"usage {args}\"\n", "no_math_import"),
+    ("a.v", "From mathcomp Require Import ssreflect ssrnat.\nLemma addn0 n : n + 0 = n.\nProof. by elim: n. Qed.\n", "kept"),
+    ("a.v", "Definition x := 1.\n", "no_theorem"),
+    ("a.v", "module counter(input clk, output reg [3:0] q);\n  always @(posedge clk) q <= q + 1;\nendmodule\n", "verilog"),
+    ("a.thy", "theory A imports Complex_Main begin\nlemma \"(x::real) ^ 2 \\<ge> 0\" by simp\nend\n", "kept"),
+    ("a.thy", "theory A imports Main begin\ndefinition f where \"f = (1::nat)\"\nend\n", "no_theorem"),
+    ("a.g", "LoadPackage(\"ctbllib\");\nG := SymmetricGroup(5);\nPrint(Size(G));\n", "kept"),
+    ("a.mpl", "with(LinearAlgebra):\nA := Matrix([[1,2],[3,4]]):\nDeterminant(A);\n", "kept"),
+    ("a.wl", "Needs[\"Combinatorica`\"]\nIntegrate[Sin[x]^2, {x, 0, Pi}]\n", "kept"),
+])
+def test_lexical_fallback_languages(language_filter, path, text, expected):
+    v = verdict(language_filter, path, text)
+    assert reason(v) == expected
+    if expected == "kept":
+        assert v.meta["analysis"] == "lexical"
+
+
+def test_tex_needs_a_sectioning_command_and_maple_a_smaller_size(language_filter):
+    tex = Document(id="n.tex", text="\\section{Groups} Let $G$ be a group.", source="s", kind="paper", path="n.tex")
+    assert reason(language_filter.apply(tex)) == "kept"
+    tex = tex.replace(text="% \\section{commented}\nJust a macro file \\def\\x{1}")
+    assert reason(language_filter.apply(tex)) == "no_sectioning"
+    assert reason(verdict(language_filter, "big.mpl", "x := 1;\n" * 20_000)) == "too_large_for_language"
+
+
+def test_notebooks_need_equations_or_sympy(language_filter):
+    assert reason(verdict(language_filter, "a.ipynb", "# Roots\nSolve $x^2=2$.\n```python\nx=1\n```\n", "jupyter")) == "kept"
+    assert reason(verdict(language_filter, "b.ipynb", "# Plot\n```python\nimport pandas\n```\n", "jupyter")) == "no_equations"
+
+
+def test_stack_hygiene_rules(language_filter):
+    assert reason(verdict(language_filter, "node_modules/x/index.py", PY_SOLVER)) == "vendored"
+    wide = "import numpy as np\n" + "x = np.array([" + ", ".join("a" * 5 for _ in range(60)) + "])\n"
+    assert reason(verdict(language_filter, "wide.py", wide * 3)) == "long_mean_line"
+    symbols = "import numpy\n" + 's = "+-*/=<>!?;:,.{}[]()|~^&%$#@+-*/=<>!?;:,.{}[]()|~^&%$#@"\n' * 30
+    assert reason(verdict(language_filter, "sym.py", symbols)) == "low_alphanumeric"
+
+
+def test_recipe_rules_override_the_preset_per_field():
+    rules = rules_for("algebraic_stack", {"python": LanguageRuleSpec(math_imports=["pandas"]),
+                                          "gap": LanguageRuleSpec(max_bytes=10)})
+    assert rules["python"].math_imports == ["pandas"] and rules["python"].min_math_density == 0.01
+    assert rules["gap"].max_bytes == 10 and rules["gap"].max_digit_fraction == 0.5
+    assert rules_for("none", {}) == {}
+    f = LanguageFilter(LanguageFilterSpec(rules={"python": LanguageRuleSpec(math_imports=["pandas"],
+                                                                            min_math_density=None)}))
+    f.setup()
+    assert reason(verdict(f, "s.py", PY_SOLVER)) == "no_math_import"
+    assert reason(verdict(f, "p.py", "import pandas as pd\ndf = pd.DataFrame()\n")) == "kept"
+
+
+def test_facts_from_the_tree_and_lexically():
+    parsers, reader = Parsers(), FactReader()
+    src = "import numpy as np\nfrom scipy import linalg\nfrom . import core\nimport os.path, sympy\n"
+    tree, _ = parsers.parse("python", src)
+    facts = reader.facts("python", src, tree)
+    assert facts.imports == ["numpy", "scipy", "os.path", "sympy"] and facts.relative_imports == 1
+    tree, _ = parsers.parse("cpp", '#include <Eigen/Dense>\n#include "gsl/gsl_math.h"\n')
+    assert reader.facts("cpp", "", tree).includes == ["Eigen/Dense", "gsl/gsl_math.h"]
+    tree, _ = parsers.parse("r", 'library(MASS)\nrequire("stats")\nprint(x)\n')
+    assert reader.facts("r", "", tree).imports == ["MASS", "stats"]
+    lean = "public import Mathlib.Data.Real.Basic\nimport Mathlib.Tactic\n/- import Fake -/\ntheorem t : 1 = 1 := rfl\n"
+    assert lexical_facts("lean", lean).imports == ["Mathlib.Data.Real.Basic", "Mathlib.Tactic"]
+    assert lexical_facts("coq", "From mathcomp Require Import ssreflect.\n(* Require Import Fake. *)\n").imports[0] == "mathcomp"
+
+
+REAL_LANGUAGES = {"lean4": "lean", "coq": "coq", "isabelle": "isabelle", "cpp": "cpp", "haskell": "haskell",
+                  "julia": "julia", "fortran": "fortran", "agda": "agda", "python": "python"}
+
+
+def test_real_math_and_non_math_code_per_language(shared_data):
+    """Math repositories vs non-math ones, per language: the rules keep math and drop the rest."""
+    f = LanguageFilter(LanguageFilterSpec(max_parse_error_ratio=1.0))
+    f.setup()
+    for name in REAL_LANGUAGES:
+        counts = collections.Counter()
+        for suffix, label in (("", 1), ("_nonmath", 0)):
+            for line in (shared_data / "code" / f"{name}{suffix}.jsonl").read_text().splitlines():
+                row = json.loads(line)
+                v = verdict(f, row["path"], row["content"])
+                counts[(label, isinstance(v, Document))] += 1
+        tp, fp, fn = counts[(1, True)], counts[(0, True)], counts[(1, False)]
+        precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+        assert precision >= 0.8 and recall >= 0.8, (name, precision, recall, dict(counts))
