@@ -108,6 +108,10 @@ class LanguageRuleSpec(_Model):
     min_math_density: float | None = None  # keeps a file without a listed import
     incidental_imports: list[str] = Field(default_factory=list)  # web/CLI frameworks
     incidental_min_math_density: float = 0.03  # a listed import next to those needs this density
+    # A file with no listed import and low density, whose imports are relative (`from .poly import`),
+    # is kept when its package is math: at least this share of the package's files in the language
+    # were kept on their own signal (None: no such rule). Package = top folder (within `repo`).
+    relative_imports_in_math_package: float | None = 0.25
 
 
 class LanguageFilterSpec(_Model):

@@ -43,14 +43,17 @@ def _init():
     _parsers = Parsers()
 
 
-def _apply(batch):
+def _apply(batch, repos=None):
     from mathcorpus.document import Document
+    from mathcorpus.filters.language.packages import resolve_all
 
-    out = []
-    for path, text in batch:
-        v = _filter.apply(Document(id=path, text=text, source="bench", kind="code", path=path))
-        out.append((getattr(v, "reason", None), v.meta.get("analysis") if isinstance(v, Document) else None))
-    return out
+    verdicts = [_filter.apply(Document(id=path, text=text, source="bench", kind="code", path=path,
+                                       repo=repos[i] if repos else None))
+                for i, (path, text) in enumerate(batch)]
+    if repos:  # files held back for their package (relative imports) are decided with it
+        verdicts = resolve_all(verdicts, _filter.rules)
+    return [(getattr(v, "reason", None), v.meta.get("analysis") if isinstance(v, Document) else None)
+            for v in verdicts]
 
 
 def _bare(batch):
@@ -91,7 +94,8 @@ def main() -> int:
         reasons = {1: collections.Counter(), 0: collections.Counter()}
         analysis = set()
         for label, files in by_label.items():
-            for (reason, method), _ in zip(_apply([(r["path"], r["content"]) for r in files]), files):
+            results = _apply([(r["path"], r["content"]) for r in files], [r["repo"] for r in files])
+            for reason, method in results:
                 counts[(label, reason is None)] += 1
                 if reason:
                     reasons[label][reason] += 1

@@ -144,6 +144,7 @@ def stats_summary(out: str, manifest: dict) -> dict:
         "by_language": {lang: {"documents": t.get("documents_by_language", {}).get(lang, 0), "tokens": n}
                         for lang, n in t["by_language"].items()},
         **({"num_values": manifest["numbers"]} if "numbers" in manifest else {}),
+        "languages": manifest.get("languages", {}),
     }
 
 
@@ -170,6 +171,15 @@ def stats(out: str = typer.Argument(..., help="Output folder of a run (a local p
         for language, c in sorted(summary["by_language"].items(), key=lambda kv: -kv[1]["tokens"]):
             langs.add_row(language, f"{c['documents']:,}", f"{c['tokens']:,}")
         console.print(langs)
+        if summary["languages"]:
+            rules = Table(title="language stage: files seen, kept and dropped by rule", title_justify="left")
+            for col in ("language", "analysis", "seen", "kept", "dropped by rule"):
+                rules.add_column(col, justify="right" if col in ("seen", "kept") else "left")
+            for language, c in summary["languages"].items():
+                dropped = ", ".join(f"{reason} {d['files']:,}" for reason, d in c["dropped"].items())
+                rules.add_row(language, "/".join(c["analysis"]) or "-", f"{c['seen']['files']:,}",
+                              f"{c['kept']['files']:,}", dropped or "-")
+            console.print(rules)
         console.print(f"document tokens {summary['document_tokens']:,} + padding {summary['padding_tokens']:,} "
                       f"- dropped tail {summary['dropped_tail_tokens']:,} = {summary['manifest_tokens']:,} "
                       "in shards")

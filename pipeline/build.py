@@ -17,6 +17,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from mathcorpus import storage
 from mathcorpus.filters import ApplyFilter
 from mathcorpus.filters.classifier import MathClassifier
+from mathcorpus.filters.language.packages import ResolveRelativeImports
 from mathcorpus.filters.language import LanguageFilter
 from mathcorpus.filters.quality import QualityFilter
 from mathcorpus.pipeline.assets import ensure_assets
@@ -77,6 +78,9 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     for doc_filter in doc_filters:
         result = docs | ApplyFilter(doc_filter)
         docs, rejected = result.documents, rejected + [result[REJECTED]]
+        if isinstance(doc_filter, LanguageFilter):  # files held back for their package's verdict
+            resolved = (docs, result[REJECTED]) | ResolveRelativeImports(doc_filter.rules)
+            docs, rejected = resolved.documents, rejected + [resolved[REJECTED]]
 
     if recipe.dedup:
         result = docs | "Dedup" >> Dedup(recipe.dedup)

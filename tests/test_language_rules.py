@@ -186,13 +186,55 @@ def test_real_math_and_non_math_code_per_language(shared_data):
     """Math repositories vs non-math ones, per language: the rules keep math and drop the rest."""
     f = LanguageFilter(LanguageFilterSpec(max_parse_error_ratio=1.0))
     f.setup()
+    from mathcorpus.filters.language.packages import resolve_all
+
     for name in REAL_LANGUAGES:
         counts = collections.Counter()
         for suffix, label in (("", 1), ("_nonmath", 0)):
-            for line in (shared_data / "code" / f"{name}{suffix}.jsonl").read_text().splitlines():
-                row = json.loads(line)
-                v = verdict(f, row["path"], row["content"])
+            rows = [json.loads(line) for line in (shared_data / "code" / f"{name}{suffix}.jsonl").read_text().splitlines()]
+            docs = [Document(id=r["path"], text=r["content"], source="s", kind="code", path=r["path"], repo=r["repo"])
+                    for r in rows]
+            for v in resolve_all([f.apply(d) for d in docs], f.rules):
                 counts[(label, isinstance(v, Document))] += 1
         tp, fp, fn = counts[(1, True)], counts[(0, True)], counts[(1, False)]
         precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
         assert precision >= 0.8 and recall >= 0.8, (name, precision, recall, dict(counts))
+
+
+PY_RELATIVE = '''from .base import Thing
+from ..utils import helper
+
+
+def combine(a, b):
+    """Join two things."""
+    return helper(Thing(a), Thing(b))
+'''
+
+
+def test_relative_imports_are_decided_by_their_package():
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from mathcorpus.filters import ApplyFilter
+    from mathcorpus.filters.language.packages import ResolveRelativeImports, decide, package_key
+
+    docs = [Document(id=f"s/mathpkg/m{i}.py", text=PY_SOLVER, source="s", kind="code", path=f"mathpkg/m{i}.py")
+            for i in range(3)]
+    docs += [Document(id="s/mathpkg/core.py", text=PY_RELATIVE, source="s", kind="code", path="mathpkg/core.py"),
+             Document(id="s/webpkg/core.py", text=PY_RELATIVE, source="s", kind="code", path="webpkg/core.py"),
+             Document(id="s/webpkg/app.py", text="import os\nprint(os.getcwd())\n", source="s", kind="code",
+                      path="webpkg/app.py")]
+    language_filter = LanguageFilter(LanguageFilterSpec())
+    pending = language_filter
+    pending.setup()
+    held = pending.apply(docs[3])
+    assert held.meta["math_signal"] == "relative_imports_pending" and package_key(held) == ("s", "", "mathpkg", "python")
+    assert decide(held, 0.75, 0.25).meta["math_signal"] == "relative_import_in_math_package:0.75"
+    assert decide(held, 0.1, 0.25).reason == "no_math_import"
+    with beam.Pipeline() as p:
+        result = p | beam.Create(docs) | ApplyFilter(LanguageFilter(LanguageFilterSpec()))
+        resolved = (result.documents, result["rejected"]) | ResolveRelativeImports(language_filter.rules)
+        assert_that(resolved.documents | "KeptIds" >> beam.Map(lambda d: d.id),
+                    equal_to([f"s/mathpkg/m{i}.py" for i in range(3)] + ["s/mathpkg/core.py"]), label="kept")
+        assert_that(resolved["rejected"] | "DroppedIds" >> beam.Map(lambda r: (r.id, r.reason)),
+                    equal_to([("s/webpkg/core.py", "no_math_import")]), label="dropped")

@@ -13,7 +13,7 @@ from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.filters.language.detect import detect_language
 from mathcorpus.filters.language.facts import FactReader
 from mathcorpus.filters.language.parse import Parsers
-from mathcorpus.filters.language.rules import apply_rule, rules_for
+from mathcorpus.filters.language.rules import RELATIVE_PENDING, apply_rule, rules_for
 from mathcorpus.recipe import LanguageFilterSpec
 
 
@@ -25,6 +25,10 @@ class LanguageFilter:
         self._rules = rules_for(spec.preset, spec.rules) if spec is not None else {}
         self._parsers: Parsers | None = None
         self._facts: FactReader | None = None
+
+    @property
+    def rules(self) -> dict:
+        return self._rules
 
     def setup(self) -> None:
         self._parsers = Parsers()
@@ -68,4 +72,6 @@ class LanguageFilter:
             return Rejection.of(doc, self.stage, verdict.reason, verdict.detail)
         if verdict.signal:
             doc = doc.replace(meta={**meta, "math_signal": verdict.signal})
+            if verdict.signal == RELATIVE_PENDING:
+                doc.meta["pending_detail"] = verdict.detail
         return doc

@@ -1,0 +1,93 @@
+"""Relative imports inside a math package: the rule that needs a file's neighbours.
+
+The core modules of a math library import only each other (``from .polytools import Poly``): no
+listed import, and sometimes little math vocabulary. Such a file is held back by the language stage
+(``meta.math_signal == "relative_imports_pending"``) and decided here, per package: it is kept when at
+least ``relative_imports_in_math_package`` of the package's files in its language were kept on their
+own signal (a listed import or math density), else dropped as ``no_math_import``. A package is the
+top folder of the document's path within its repository (``repo``, when known) and source. Only small counts
+per package travel (a side input of one number per package).
+"""
+
+from __future__ import annotations
+
+import apache_beam as beam
+
+from mathcorpus.document import Document, Rejection, Verdict
+from mathcorpus.filters.language.rules import RELATIVE_PENDING
+
+REJECTED = "rejected"
+
+
+def package_key(doc_or_rejection) -> tuple[str, str, str, str]:
+    """(source, repo, top folder of the path, language): a repository's `maths/` and `web/` folders
+    are different packages."""
+    path = doc_or_rejection.path or ""
+    repo = getattr(doc_or_rejection, "repo", None) or ""
+    top = path.split("/", 1)[0] if "/" in path else ""
+    return doc_or_rejection.source, repo, top, doc_or_rejection.language or ""
+
+
+def is_pending(doc: Document) -> bool:
+    return doc.meta.get("math_signal") == RELATIVE_PENDING
+
+
+def decide(doc: Document, share: float, needed: float) -> Verdict:
+    """Keep a pending file of a package whose files are `share` math (kept on their own signal)."""
+    meta = {k: v for k, v in doc.meta.items() if k not in ("math_signal", "pending_detail")}
+    detail = doc.meta.get("pending_detail", "")
+    if share >= needed:
+        return doc.replace(meta={**meta, "math_signal": f"relative_import_in_math_package:{share:.2f}"})
+    return Rejection.of(doc.replace(meta=meta), "language", "no_math_import",
+                        f"{detail}; its package is {share:.0%} math (< {needed:.0%})")
+
+
+def resolve_all(verdicts: list[Verdict], rules: dict) -> list[Verdict]:
+    """The same decision without Beam, for a list of the language stage's verdicts (tests, benches)."""
+    needed = {lang: r.relative_imports_in_math_package for lang, r in rules.items()
+              if r.relative_imports_in_math_package is not None}
+    counts: dict = {}
+    for v in verdicts:
+        if v.language not in needed or (isinstance(v, Document) and v.kind != "code"):
+            continue
+        math = int(isinstance(v, Document) and not is_pending(v) and bool(v.meta.get("math_signal")))
+        m, n = counts.get(package_key(v), (0, 0))
+        counts[package_key(v)] = (m + math, n + 1)
+    return [decide(v, _share(counts.get(package_key(v), (0, 0))), needed[v.language])
+            if isinstance(v, Document) and is_pending(v) else v for v in verdicts]
+
+
+def _share(counts) -> float:
+    math, seen = counts
+    return math / seen if seen else 0.0
+
+
+class ResolveRelativeImports(beam.PTransform):
+    """(kept documents, rejections of the language stage) -> documents and rejected."""
+
+    def __init__(self, rules: dict):
+        super().__init__(label="RelativeImports")
+        self._needed = {lang: r.relative_imports_in_math_package for lang, r in rules.items()
+                        if r.relative_imports_in_math_package is not None}
+
+    def expand(self, pcolls):
+        kept, rejected = pcolls
+        languages = set(self._needed)
+        seen = ((kept | "KeptCode" >> beam.Filter(lambda d, ls=languages: d.kind == "code" and d.language in ls)
+                 | "KeptCounts" >> beam.Map(lambda d: (package_key(d), (int(
+                     not is_pending(d) and bool(d.meta.get("math_signal"))), 1))),
+                 rejected | "DroppedCode" >> beam.Filter(lambda r, ls=languages: r.language in ls)
+                 | "DroppedCounts" >> beam.Map(lambda r: (package_key(r), (0, 1))))
+                | "AllCounts" >> beam.Flatten()
+                | "PerPackage" >> beam.CombinePerKey(lambda vs: tuple(map(sum, zip(*vs))) if vs else (0, 0)))
+        needed = self._needed
+
+        def resolve(doc, shares):
+            if not is_pending(doc):
+                yield doc
+                return
+            verdict = decide(doc, _share(shares.get(package_key(doc), (0, 0))), needed[doc.language])
+            yield beam.pvalue.TaggedOutput(REJECTED, verdict) if isinstance(verdict, Rejection) else verdict
+
+        return kept | "Resolve" >> beam.FlatMap(resolve, shares=beam.pvalue.AsDict(seen)).with_outputs(
+            REJECTED, main="documents")
