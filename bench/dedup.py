@@ -9,8 +9,8 @@ source is computed exactly. Reported, for each method:
 Methods: (a) mathcorpus's dedup stage as pure functions (NumPy signatures per batch, band hashes,
 bucket edges, components), (b) `mathcorpus run` of a dedup-only recipe on the JSONL (Beam
 DirectRunner: reading, the language filter, both dedup steps, writing the tables), (c) the
-datasketch loop (MinHash per document + MinHashLSH insert/query) at the same threshold. datatrove,
-when installed (``pip install datatrove``, bench only), is not run by this script yet.
+datasketch loop (MinHash per document + MinHashLSH insert/query) at the same threshold, (d)
+datatrove's 4-stage MinHash dedup on 2 processes, when installed (``pip install 'mathcorpus[bench]'``).
 
     python bench/dedup.py [--docs 20000] [--num-perm 128] [--fn-weight 0.95]
 """
@@ -82,7 +82,7 @@ def corpus(n: int, seed: int = 0):
 
 def evaluate(removed: dict[int, int], cluster: list[int], jaccard: dict, kind: dict, source: dict) -> dict:
     """`removed`: document index -> index of the document it duplicates."""
-    correct = sum(1 for d, s in removed.items() if cluster[d] == cluster[s])
+    correct = sum(1 for d, s in removed.items() if s >= 0 and s != d and cluster[d] == cluster[s])
     exact = [d for d, k in kind.items() if k == "exact"]
     near = [d for d, k in kind.items() if k == "near" and jaccard[d] >= 0.8]
 
@@ -165,6 +165,67 @@ def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float) -> tu
     return seconds, {int(r["id"].split("/d")[1]): int(r["duplicate_of"].split("/d")[1]) for r in rows if r["duplicate_of"]}
 
 
+def datatrove_minhash(texts: list[str], tmp: str, cluster: list[int], workers: int = 2) -> tuple[float, dict[int, int]]:
+    """datatrove's 4-stage MinHash dedup (its defaults: 14 buckets x 8 hashes, 5-grams of its word
+    tokenizer, 64-bit hashes) with a local executor on `workers` processes, reading the same JSONL.
+    It does not say which copy a removed document duplicates: the survivor is taken to be a kept
+    member of the removed document's true cluster (none: counted as a false removal)."""
+    from datatrove.executor import LocalPipelineExecutor
+    from datatrove.pipeline.dedup import (MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter,
+                                          MinhashDedupSignature)
+    from datatrove.pipeline.dedup.minhash import MinhashConfig
+    from datatrove.pipeline.readers import JsonlReader
+    from datatrove.pipeline.writers.jsonl import JsonlWriter
+    from datatrove.utils.hashing import HashConfig
+    import datatrove.utils.hashes.xxhash as datatrove_xxhash
+    import xxhash
+
+    # datatrove 0.10 hands str to xxhash, which xxhash >= 4 refuses: encode first (same hash)
+    datatrove_xxhash.xxhash64 = lambda d: xxhash.xxh64_intdigest(d.encode("utf-8") if isinstance(d, str) else d)
+    datatrove_xxhash.xxhash32 = lambda d: xxhash.xxh32_intdigest(d.encode("utf-8") if isinstance(d, str) else d)
+
+    data = os.path.join(tmp, "in")
+    os.makedirs(data)
+    tasks = max(2, workers)
+    chunk = -(-len(texts) // tasks)
+    for t in range(tasks):
+        with open(os.path.join(data, f"part{t}.jsonl"), "w") as fh:
+            for i in range(t * chunk, min(len(texts), (t + 1) * chunk)):
+                fh.write(json.dumps({"id": f"d{i:07d}", "text": texts[i]}) + "\n")
+    config = MinhashConfig(hash_config=HashConfig(precision=64))
+    logs = os.path.join(tmp, "logs")
+    common = dict(workers=workers, skip_completed=False)
+    t0 = time.perf_counter()
+    LocalPipelineExecutor(pipeline=[JsonlReader(data), MinhashDedupSignature(os.path.join(tmp, "sigs"), config=config)],
+                          tasks=tasks, logging_dir=os.path.join(logs, "1"), **common).run()
+    LocalPipelineExecutor(pipeline=[MinhashDedupBuckets(os.path.join(tmp, "sigs"), os.path.join(tmp, "buckets"),
+                                                        config=config)],
+                          tasks=config.num_buckets, logging_dir=os.path.join(logs, "2"), **common).run()
+    LocalPipelineExecutor(pipeline=[MinhashDedupCluster(os.path.join(tmp, "buckets"), os.path.join(tmp, "ids"),
+                                                        config=config)],
+                          tasks=1, logging_dir=os.path.join(logs, "3"), workers=1, skip_completed=False).run()
+    LocalPipelineExecutor(pipeline=[JsonlReader(data),
+                                    MinhashDedupFilter(os.path.join(tmp, "ids"),
+                                                       exclusion_writer=JsonlWriter(os.path.join(tmp, "removed"))),
+                                    JsonlWriter(os.path.join(tmp, "kept"))],
+                          tasks=tasks, logging_dir=os.path.join(logs, "4"), **common).run()
+    seconds = time.perf_counter() - t0
+    import gzip as _gzip
+
+    removed_ids = set()
+    for name in os.listdir(os.path.join(tmp, "removed")):
+        with _gzip.open(os.path.join(tmp, "removed", name), "rt") as fh:
+            removed_ids.update(int(json.loads(line)["id"][1:]) for line in fh)
+    members: dict[int, list[int]] = {}
+    for i, c in enumerate(cluster):
+        members.setdefault(c, []).append(i)
+    removed = {}
+    for d in removed_ids:
+        kept = [m for m in members[cluster[d]] if m not in removed_ids]
+        removed[d] = kept[0] if kept else -1
+    return seconds, removed
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -175,6 +236,7 @@ def main() -> None:
     parser.add_argument("--num-perm", type=int, default=128)
     parser.add_argument("--fn-weight", type=float, default=0.95)
     parser.add_argument("--skip-datasketch", action="store_true")
+    parser.add_argument("--skip-datatrove", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
@@ -194,6 +256,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             seconds, removed = whole_run(texts, tmp, args.num_perm, args.fn_weight)
             rows_out.append(("mathcorpus run (Beam, whole)", seconds, removed))
+        if not args.skip_datatrove:
+            try:
+                import datatrove  # noqa: F401
+            except ImportError:
+                print("datatrove is not installed (pip install 'mathcorpus[bench]'): its row is skipped")
+            else:
+                with tempfile.TemporaryDirectory() as tmp:
+                    seconds, removed = datatrove_minhash(texts, tmp, cluster)
+                rows_out.append(("datatrove MinHash (14x8, 2 procs)", seconds, removed))
         if not args.skip_datasketch:
             t0 = time.perf_counter()
             removed = datasketch_loop(texts, args.num_perm, 0.8)
