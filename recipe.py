@@ -186,6 +186,11 @@ class MinHashSpec(_Model):
     batch_size: int = Field(512, ge=1)  # documents per NumPy signature batch
     # groups per band: (band, range of band hashes) is one shuffle key; raise it for huge corpora
     hash_ranges: int = Field(16, ge=1)
+    # Clusters from the candidate edges: union-find on one worker (fast; ~200 bytes per near-
+    # duplicated document), or large-star/small-star rounds over the edges, joined back to the
+    # documents by id (no worker holds all edges; for corpora whose duplicates outgrow one worker).
+    components: Literal["single_worker", "distributed"] = "single_worker"
+    component_rounds: int = Field(8, ge=1)  # distributed: large-star/small-star pairs unrolled
 
     def verify_cutoff(self) -> float | None:
         if not self.verify:

@@ -113,3 +113,22 @@ def test_line_dedup_removes_boilerplate_lines_only():
     out, removed = strip_lines(text, boiler, 20)
     assert removed == 1 and header not in out and "import numpy as np" in out and out.count("}") == 2
     assert line_key(header) in document_line_keys(text, 20) and line_key("}") not in document_line_keys(text, 20)
+
+
+def test_large_star_small_star_equals_union_find_on_random_graphs():
+    from mathcorpus.pipeline.dedup.components import components_in_memory, unconverged
+
+    rng = random.Random(7)
+    for trial in range(30):
+        nodes = [((rng.random(),), f"d{i}") for i in range(rng.randint(2, 60))]
+        edges = {tuple(sorted(rng.sample(nodes, 2))) for _ in range(rng.randint(1, 80))}
+        if trial % 5 == 0:  # long chains A~B~C~...: the slowest case for star rounds
+            chain = sorted(nodes, key=lambda n: n[1])
+            edges = {tuple(sorted(p)) for p in zip(chain, chain[1:])}
+        expected = {n: r for n, r in connected_components(edges).items() if n != r}
+        node_roots = components_in_memory(edges, rounds=8)
+        assert node_roots == expected and unconverged(node_roots.items()) == 0
+    # too few rounds on a long chain: clusters may keep extra survivors, and that is counted
+    chain = [((i,), f"c{i:03d}") for i in range(200)]
+    partial = components_in_memory(list(zip(chain, chain[1:])), rounds=1)
+    assert all(root < node for node, root in partial.items())  # never a wrong merge

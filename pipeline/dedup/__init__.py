@@ -13,12 +13,15 @@ in memory, never texts.
 
 from __future__ import annotations
 
+import logging
+
 import apache_beam as beam
 import numpy as np
 
 from mathcorpus.document import Document, Rejection
 from mathcorpus.pipeline.dedup.exact import exact_key
 from mathcorpus.pipeline.dedup.lines import LineDedup
+from mathcorpus.pipeline.dedup.components import DistributedComponents
 from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_signatures, choose_bands, connected_components,
                                                permutations, shingle_hashes)
 from mathcorpus.recipe import DedupSpec, MinHashSpec
@@ -162,9 +165,30 @@ def _survivor_ids(components: dict) -> dict[str, str]:
     return {node[1]: root[1] for node, root in components.items() if node != root}
 
 
+def _drop_or_keep(joined):
+    """(id, {"doc": [doc], "root": [root id]}) -> the document, or its rejection in favour of root."""
+    _, grouped = joined
+    roots = list(grouped["root"])
+    for doc in grouped["doc"]:
+        if roots:
+            yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(
+                doc, STAGE, "near_duplicate", f"MinHash LSH candidate of {roots[0]}", duplicate_of=roots[0]))
+        else:
+            yield doc
+
+
+def _warn_unconverged(count: int, rounds: int) -> None:
+    if count:
+        logging.getLogger(__name__).warning(
+            "near dedup: %d documents were in clusters that did not become stars in %d rounds; their "
+            "clusters keep more than one survivor (raise minhash.component_rounds)", count, rounds)
+
+
 class NearDedup(beam.PTransform):
-    """MinHash LSH near-duplicates. The clustering step (union-find over the candidate edges) runs
-    on one worker: memory about 200 bytes per document that has a near duplicate, never texts."""
+    """MinHash LSH near-duplicates. Clustering: union-find over the candidate edges on one worker
+    (``components: single_worker``; memory about 200 bytes per document that has a near duplicate,
+    never texts), or large-star/small-star rounds over the edges (``components: distributed``;
+    components.py), whose survivors are joined to the documents by id."""
 
     def __init__(self, spec: MinHashSpec):
         super().__init__()
@@ -186,6 +210,19 @@ class NearDedup(beam.PTransform):
                  | "UniqueEdges" >> beam.Distinct())
         if spec.verify_cutoff() is not None:
             edges = (edges, buckets[SIGNATURES]) | "VerifyEdges" >> VerifyEdges(spec.verify_cutoff())
+        if spec.components == "distributed":
+            node_roots = edges | "Components" >> DistributedComponents(spec.component_rounds)
+            rounds = spec.component_rounds
+            as_node = node_roots | "AsNode" >> beam.Map(lambda nr: (nr[0], 1))
+            as_root = node_roots | "AsRoot" >> beam.Map(lambda nr: (nr[1], 1))
+            _ = (({"node": as_node, "root": as_root}) | "RootsOfRoots" >> beam.CoGroupByKey()
+                 | "Unconverged" >> beam.Map(lambda kg: len(list(kg[1]["root"])) if list(kg[1]["node"]) else 0)
+                 | "CountUnconverged" >> beam.CombineGlobally(sum)
+                 | "Warn" >> beam.Map(_warn_unconverged, rounds))
+            by_id = node_roots | "RootById" >> beam.Map(lambda nr: (nr[0][1], nr[1][1]))
+            docs_by_id = docs | "DocById" >> beam.Map(lambda d: (d.id, d))
+            return (({"doc": docs_by_id, "root": by_id}) | "JoinRoots" >> beam.CoGroupByKey()
+                    | "DropNearDuplicates" >> beam.FlatMap(_drop_or_keep).with_outputs(REJECTED, main="documents"))
         survivors = (edges
                      | "AllEdges" >> beam.combiners.ToList()
                      | "Components" >> beam.Map(connected_components)

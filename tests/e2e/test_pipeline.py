@@ -238,3 +238,28 @@ def test_candidate_verification_keeps_merely_similar_documents(tmp_path, verify)
         "dedup": {"exact": False, "minhash": {"num_perm": 128, "bands": 64, "verify": verify}}}))  # 64 x 2: lax
     manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     assert manifest["counts"]["dropped"] == {"near_duplicate": 1 if verify else 2}
+
+
+def test_distributed_components_remove_the_same_documents(tmp_path):
+    """components: distributed (large-star/small-star + a join by id) equals single_worker."""
+    from corpus import prose
+
+    rows = []
+    for i in range(30):
+        text = prose(1000 + i, 120)
+        rows.append({"id": f"s{i:02d}", "text": text})
+        if i % 3 == 0:  # a chain: each copy changes a different word of the previous one
+            words = text.split()
+            for j in range(3):
+                words[10 + 30 * j] = f"changed{j}"
+                rows.append({"id": f"s{i:02d}c{j}", "text": " ".join(words)})
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    removed = {}
+    for mode in ("single_worker", "distributed"):
+        (tmp_path / f"{mode}.yaml").write_text(yaml.safe_dump({
+            "name": mode, "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+            "dedup": {"exact": False, "minhash": {"num_perm": 128, "components": mode}}}))
+        run_recipe(load_recipe(tmp_path / f"{mode}.yaml"), str(tmp_path / mode))
+        rejected = pq.read_table(sorted(glob.glob(str(tmp_path / mode / "rejected" / "*.parquet")))).to_pylist()
+        removed[mode] = {r["id"]: r["duplicate_of"] for r in rejected}
+    assert removed["distributed"] == removed["single_worker"] and len(removed["single_worker"]) >= 25
