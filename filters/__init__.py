@@ -9,6 +9,8 @@ documents in batches (``BatchElements``).
 
 from __future__ import annotations
 
+import time
+
 import apache_beam as beam
 
 from mathcorpus.document import Rejection
@@ -32,8 +34,16 @@ class _FilterDoFn(beam.DoFn):
 
 
 class _BatchFilterDoFn(_FilterDoFn):
+    def __init__(self, doc_filter):
+        super().__init__(doc_filter)
+        # microseconds spent in apply_batch: the stage's own cost inside a pipeline, apart from Beam's
+        self._busy = beam.metrics.Metrics.counter("mathcorpus", f"{doc_filter.stage}_busy_us")
+
     def process(self, docs):
-        for verdict in self._filter.apply_batch(docs):
+        start = time.perf_counter()
+        verdicts = self._filter.apply_batch(docs)
+        self._busy.inc(int((time.perf_counter() - start) * 1e6))
+        for verdict in verdicts:
             if isinstance(verdict, Rejection):
                 yield beam.pvalue.TaggedOutput(REJECTED, verdict)
             else:

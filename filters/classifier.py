@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import tempfile
+from bisect import bisect_right
 from typing import Iterable, Sequence
 
 from mathcorpus import storage
@@ -19,27 +19,25 @@ from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.recipe import ClassifierSpec
 
 MATH_LABEL, OTHER_LABEL = "__label__math", "__label__other"
-PREPROCESS_VERSION = 2  # part of a cached model's fingerprint: changing `preprocess` retrains it
-MAX_TOKENS = 1024  # only the head of a document is classified: long files cost no more than short
-MAX_CHARS = 8 * MAX_TOKENS  # ... and only that head is tokenized
+PREPROCESS_VERSION = 3  # part of a cached model's fingerprint: changing `preprocess` retrains it
+MAX_CHARS = 8192  # only the head of a document is classified: long files cost no more than short ones
 
-# Spacing that makes math visible to fastText's whitespace tokenizer, with C-level str methods only
-# (scoring must cost little next to fastText itself; a chain of str.replace costs far less than a
-# regex over every character): these symbols become tokens of their own, a backslash starts a token
-# ("\\frac{a}" reads "\\frac { a }"), and digits all read "0" so that no particular number is
-# learnt, only how long numbers are.
-_SPACED_SYMBOLS = tuple("$^_{}()[]=+-*/<>|,.;:!?'\"") + tuple("\u00b1\u00d7\u00f7\u2211\u222b\u2202\u221a\u221e"
-                                                             "\u2264\u2265\u2260\u2248\u2208\u2282\u2286\u222a"
-                                                             "\u2229\u2200\u2203\u2192\u21d2\u21d4")
-_DIGITS = bytes.maketrans(b"123456789", b"000000000")  # bytes.translate: a C lookup table
-
-
-def _spaced(head: str) -> str:
-    head = head.replace("\\", " \\")
-    for symbol in _SPACED_SYMBOLS:
-        if symbol in head:
-            head = head.replace(symbol, f" {symbol} ")
-    return head.encode("utf-8", "surrogatepass").translate(_DIGITS).decode("utf-8", "surrogatepass")
+# What fastText sees of a text. Math marks become tokens of their own ("x^2=4" reads "x ^ 0 = 0", a
+# backslash starts a token so "\frac{a}" reads "\frac a", "a\u2264b" reads "a \u2264 b"), brackets and prose
+# punctuation read as spaces, digits all read "0" (no particular number is learnt, only how long
+# numbers are), ASCII letters are lower-cased, and five bucketed math densities lead the line.
+# Scoring must cost little next to fastText itself (the bare model spends ~40 us on a 2 KB text), so
+# the spacing is done by C-level str/bytes methods on a whole batch at once (one call per symbol per
+# batch), and each document costs a handful of C calls: no regex, no Python loop over tokens, and a
+# split into tokens only of the first KB (for the math words).
+_SPACED = tuple((bytes([c]), b" " + bytes([c]) + b" ") for c in b"$^_=+-*/<>|") + ((b"\\", b" \\"),)
+_UNICODE_SPACED = ("\u00b1\u00d7\u00f7\u2211\u220f\u222b\u2202\u2207\u221a\u221e\u2264\u2265\u2260\u2248\u2261\u2208\u2209"
+                   "\u2282\u2286\u222a\u2229\u2200\u2203\u2192\u21a6\u21d2\u21d4\u2218\u2297\u2295")
+_AS_SPACE = b"{}()[],.;:!?'\"\t\n\v\f\r"
+_BYTE_MAP = bytes.maketrans(b"123456789" + _AS_SPACE, b"0" * 9 + b" " * len(_AS_SPACE))
+_SIGNS = b"=+^<>|"
+_ARITHMETIC_MAP = bytes.maketrans(b"+*/=", b"\x01\x01\x01\x01")  # "0 + 0", "00*0", "0 = 0" read "0 \x01 0"
+_WORDS_HEAD = 1024  # bytes of a document whose tokens are looked up in MATH_WORDS
 
 
 # Words that mark mathematical writing in any medium (papers, forums, textbooks, problem sets).
@@ -55,50 +53,92 @@ factorial logarithm exponential sine cosine tangent sqrt hence therefore suppose
 implies satisfies arbitrary finite infinite countable bijection injective surjective
 calculate compute simplify evaluate solve remainder percent total
 """.split())
-_ARITHMETIC = re.compile(r"\d\s*[+*/\u00d7\u00f7=]\s*\d|\d\s+-\s+\d")
+_MATH_WORDS_BYTES = frozenset(w.encode() for w in MATH_WORDS)
 
 
 class ClassifierError(RuntimeError):
     pass
 
 
-def _bucket(value: float, edges: tuple[float, ...]) -> int:
-    return sum(value >= e for e in edges)
+def _spaced_documents(texts: Sequence[str]) -> list[bytes]:
+    """The head of each text as fastText reads it (see above), computed on the batch joined by NUL."""
+    heads = [t[:MAX_CHARS] for t in texts]
+    joined = "\x00".join(heads)
+    if joined.count("\x00") != len(heads) - 1:  # a NUL inside a text reads as a space
+        joined = "\x00".join(h.replace("\x00", " ") for h in heads)
+    if not joined.isascii():  # O(1) for a str
+        for symbol in _UNICODE_SPACED:
+            if symbol in joined:
+                joined = joined.replace(symbol, f" {symbol} ")
+        if "\u00a0" in joined:
+            joined = joined.replace("\u00a0", " ")
+    raw = joined.encode("utf-8", "surrogatepass").lower()
+    for symbol, spaced in _SPACED:
+        if symbol in raw:
+            raw = raw.replace(symbol, spaced)
+    return raw.translate(_BYTE_MAP).split(b"\x00")
 
 
-def math_features(head: str, tokens: list[str] | None = None) -> dict[str, float]:
-    """Densities (per token) of the signals that mark math in every medium: LaTeX commands, math
-    delimiters, operators and math symbols, math vocabulary and arithmetic. `head` is lower-cased;
-    `tokens` its tokens when already split."""
-    n = max(1, len(tokens) if tokens is not None else len(head.split()))
-    delimiters = head.count("$") + head.count("\\(") + head.count("\\[") + head.count("\\begin{equ")
-    words = sum(map(MATH_WORDS.__contains__, tokens if tokens is not None else head.split()))
-    signs = sum(map(head.count, "=+^<>|")) + sum(map(head.count, _SPACED_SYMBOLS[-21:]))
-    return {"latex": head.count("\\") / n, "delimiters": delimiters / n, "signs": signs / n,
-            "words": words / n, "arithmetic": len(_ARITHMETIC.findall(head)) / n}
+def _densities(doc: bytes) -> tuple[float, float, float, float, float]:
+    """Per token of a spaced document: LaTeX commands, math delimiters, operators and math symbols,
+    math words (in its first KB), and arithmetic."""
+    size = len(doc)
+    latex = doc.count(b"\\")
+    # $ and, once spaced, \( \) \[ \] \, \\ (a backslash before a non-letter)
+    delimiters = doc.count(b"$") + (doc.count(b"\\ ") if latex else 0)
+    signs = size - len(doc.translate(None, _SIGNS))
+    arithmetic = doc.translate(_ARITHMETIC_MAP)
+    arithmetic = arithmetic.count(b"0 \x01 0") + arithmetic.count(b"0  \x01  0")
+    head = doc[:_WORDS_HEAD].split()
+    words = sum(map(_MATH_WORDS_BYTES.__contains__, head)) / max(1, len(head))
+    # tokens per byte as in the first KB (code has shorter tokens than prose)
+    per_token = min(size, _WORDS_HEAD) / max(1, len(head) * size)
+    return latex * per_token, delimiters * per_token, signs * per_token, words, arithmetic * per_token
 
 
+_FEATURE_NAMES = ("latex", "delimiters", "signs", "words", "arithmetic")
 _EDGES = (0.002, 0.01, 0.03, 0.08)
 
 
+def math_features(text: str) -> dict[str, float]:
+    """Densities per token of the math signals in the classified head of `text` (see `_densities`)."""
+    return dict(zip(_FEATURE_NAMES, _densities(_spaced_documents([text])[0])))
+
+
+def preprocess_batch(texts: Sequence[str]) -> list[str]:
+    """The single line fastText sees for each text, at training and at scoring time: the lower-cased
+    head of the text with math marks (``\\frac``, ``$``, ``^``, ``\u2211``) as tokens of their own,
+    preceded by bucketed math-density features (medium-independent evidence), repeated (once per 64
+    tokens) so that they weigh against a long text's words. Equal to ``[preprocess(t) for t in
+    texts]``, faster."""
+    lines = []
+    prefixes: dict[tuple[int, ...], str] = {}
+    edges = _EDGES
+    # in slices of 64 texts: the joined batch stays in the CPU cache through the spacing passes
+    for doc in (doc for i in range(0, len(texts), 64) for doc in _spaced_documents(texts[i:i + 64])):
+        if doc.isspace() or not doc:
+            lines.append("")
+            continue
+        a, b, c, d, e = _densities(doc)
+        key = (bisect_right(edges, a), bisect_right(edges, b), bisect_right(edges, c), bisect_right(edges, d),
+               bisect_right(edges, e), 1 + len(doc) // 320)  # ~64 tokens of ~5 bytes
+        prefix = prefixes.get(key)
+        if prefix is None:
+            one = " ".join(f"__{name}{bucket}" for name, bucket in zip(_FEATURE_NAMES, key))
+            prefix = prefixes[key] = " ".join([one] * key[-1]) + " "
+        lines.append(prefix + doc.decode("utf-8", "surrogatepass"))
+    return lines
+
+
 def preprocess(text: str) -> str:
-    """The single line fastText sees, at training and at scoring time: the lower-cased head of the
-    text with math marks (``\\frac``, ``$``, ``^``, ``\u2211``) as tokens of their own, preceded by
-    bucketed math-density features (medium-independent evidence), repeated so that they weigh
-    against a long text's words."""
-    head = text[:MAX_CHARS].lower()
-    tokens = _spaced(head).split()[:MAX_TOKENS]
-    if not tokens:
-        return ""
-    features = [f"__{name}{_bucket(value, _EDGES)}" for name, value in math_features(head, tokens).items()]
-    return " ".join(features * max(1, len(tokens) // 64) + tokens)
+    """`preprocess_batch` of one text."""
+    return preprocess_batch([text])[0]
 
 
 def rule_score(text: str) -> float:
     """A score in [0, 1] from rules alone (no model): how strongly the text is marked as math. Seeds
     the bootstrap's labels (its high-precision ends only)."""
-    head = text[:MAX_CHARS].lower()
-    f = math_features(head)
+    f = math_features(text)
     return min(1.0, 4 * f["latex"] + 6 * f["delimiters"] + 0.5 * f["signs"] + 6 * f["words"]
                + 10 * f["arithmetic"])
 
@@ -173,14 +213,18 @@ def load_model(path: str):
 
 
 def math_probabilities(model, texts: Sequence[str]) -> list[float]:
-    labels, probs = model.predict([preprocess(t) for t in texts], k=2)
+    labels, probs = model.predict(preprocess_batch(texts), k=2)
     # fastText adds 1e-5 to each probability (1.00001 happens): normalize over the two labels, which
     # keeps the order of scores (clamping would tie every confident document at 1.0)
     scores = []
     for ls, ps in zip(labels, probs):
-        by_label = dict(zip(ls, (float(p) for p in ps)))
-        total = sum(by_label.values())
-        scores.append(by_label.get(MATH_LABEL, 0.0) / total if total > 0 else 0.0)
+        total = float(ps.sum())
+        if total <= 0:
+            scores.append(0.0)
+        elif ls[0] == MATH_LABEL:
+            scores.append(float(ps[0]) / total)
+        else:
+            scores.append(float(ps[1]) / total if len(ls) > 1 else 0.0)
     return scores
 
 

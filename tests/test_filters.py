@@ -4,7 +4,7 @@ import pytest
 
 import numpy
 from mathcorpus.document import Document, Rejection
-from mathcorpus.filters.classifier import (bootstrap_labels, evaluate, roc_auc, rule_score,
+from mathcorpus.filters.classifier import (MAX_CHARS, preprocess_batch, bootstrap_labels, evaluate, roc_auc, rule_score,
                                            chunk_text, examples_from_files, load_model,
                                            math_probabilities, preprocess, train_classifier,
                                            ClassifierError, MathClassifier)
@@ -75,14 +75,21 @@ def test_quality_rules():
 def test_preprocess_is_one_line_and_bounded():
     line = preprocess("Hello,\nWorld!  $x^2$\n" * 2000)
     tokens = line.split()
-    assert "\n" not in line and " hello , world ! $ x ^ 0 $ hello" in line
-    assert len([t for t in tokens if not t.startswith("__")]) == 1024
+    assert "\n" not in line and "hello world $ x ^ 0 $ hello" in " ".join(tokens)
+    # only the head is read: a text twice as long reads the same
+    assert line == preprocess("Hello,\nWorld!  $x^2$\n" * 4000)
+    assert len([t for t in tokens if not t.startswith("__")]) == 7 * (MAX_CHARS // 21) + 1  # "hello" of the last
 
 
 def test_preprocess_exposes_math_in_any_medium():
     tokens = preprocess(r"Let $\frac{a}{b} \le \sqrt{2}$, so 16 - 3 = 13 ≤ ∑ x.").split()
-    for token in (r"\frac", "{", "$", r"\le", r"\sqrt", "00", "0", "=", "≤", "∑", "let"):
+    for token in (r"\frac", "$", r"\le", r"\sqrt", "00", "0", "=", "≤", "∑", "let"):
         assert token in tokens, token
+    assert "{" not in tokens and "," not in tokens  # brackets and punctuation read as spaces
+    # a batch reads each text as if alone (a NUL inside a text is a space, not a separator)
+    texts = ["a\x00b = 1+2", "", "  ", r"\(x\) ≤ 3×4", "Plain words."]
+    assert preprocess_batch(texts) == [preprocess(t) for t in texts]
+    assert preprocess_batch(texts)[1:3] == ["", ""]
     # bucketed densities lead the line; prose has none of them
     assert [t.rstrip("01234") for t in tokens[:5]] == ["__latex", "__delimiters", "__signs", "__words", "__arithmetic"]
     assert not any(t.endswith("0") for t in tokens[:5])
