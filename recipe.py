@@ -103,6 +103,10 @@ class LanguageRuleSpec(_Model):
     required: list[str] = Field(default_factory=list)  # regexes that must all match (comments removed)
     required_any: list[str] = Field(default_factory=list)  # ... at least one of which must match
     required_reason: str = "missing_required"
+    # A file that misses `required` but imports a listed math library is kept all the same: the
+    # structure and re-export files of a proof library (math-comp's all_algebra.v, ssrnum.v) state
+    # no theorem of their own and are math. AlgebraicStack dropped them; we keep them.
+    required_or_math_import: bool = False
     math_imports: list[str] | None = None  # module names (prefix match on dotted names)
     math_includes: list[str] | None = None  # C/C++ include paths (prefix / file-name match)
     min_math_density: float | None = None  # keeps a file without a listed import

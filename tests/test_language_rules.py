@@ -115,6 +115,9 @@ def test_tree_sitter_languages(language_filter, path, text, expected):
                "def printHelp (args : List String) : IO Unit := IO.println s!\"usage {args}\"\n", "no_math_import"),
     ("a.v", "From mathcomp Require Import ssreflect ssrnat.\nLemma addn0 n : n + 0 = n.\nProof. by elim: n. Qed.\n", "kept"),
     ("a.v", "Definition x := 1.\n", "no_theorem"),
+    # a proof library's re-export / structure file: no theorem of its own, but it imports math-comp
+    ("all_algebra.v", "From mathcomp Require Export ssralg.\nFrom mathcomp Require Export poly.\n", "kept"),
+    ("a.v", "Require Import Coq.Strings.String.\nDefinition greeting := \"hi\"%string.\n", "no_theorem"),
     ("a.v", "module counter(input clk, output reg [3:0] q);\n  always @(posedge clk) q <= q + 1;\nendmodule\n", "verilog"),
     ("a.thy", "theory A imports Complex_Main begin\nlemma \"(x::real) ^ 2 \\<ge> 0\" by simp\nend\n", "kept"),
     ("a.thy", "theory A imports Main begin\ndefinition f where \"f = (1::nat)\"\nend\n", "no_theorem"),

@@ -72,13 +72,13 @@ ALGEBRAIC_STACK: dict[str, dict] = {
         "Algebra", "Data.Nat", "Data.Integer", "Data.Rational", "Relation.Binary", "Categories",
         "Function"], "incidental_imports": ["Haskell", "IO", "Foreign"]},
     "idris": {**_CODE_HYGIENE},
-    "lean": {**_CODE_HYGIENE, "required": [r"\b(theorem|lemma|example)\b"], "required_reason": "no_theorem",
+    "lean": {**_CODE_HYGIENE, "required_or_math_import": True, "required": [r"\b(theorem|lemma|example)\b"], "required_reason": "no_theorem",
              # Lean 4's Mathlib and Lean 3 mathlib's top-level folders
              "math_imports": ["Mathlib", "analysis", "algebra", "topology", "number_theory", "measure_theory",
                               "linear_algebra", "ring_theory", "field_theory", "group_theory", "category_theory",
                               "combinatorics", "geometry", "probability", "set_theory", "data.real",
                               "data.complex", "data.nat.prime"], "min_math_density": 0.01},
-    "coq": {**_CODE_HYGIENE,
+    "coq": {**_CODE_HYGIENE, "required_or_math_import": True,
             "required": [r"\b(Theorem|Lemma|Proposition|Corollary|Fact|Remark|Example)\b", r"\bProof\b",
                          r"\b(Qed|Defined|Admitted)\b"],
             "required_reason": "no_theorem",
@@ -86,7 +86,7 @@ ALGEBRAIC_STACK: dict[str, dict] = {
                              "Coquelicot", "Flocq", "HoTT", "UniMath", "Interval", "CoRN", "MathClasses"],
             "min_math_density": 0.01,
             "reject_patterns": {"verilog": r"\bendmodule\b|\balways\s*@|^\s*module\s+\w+\s*(#\s*)?\("}},
-    "isabelle": {**_CODE_HYGIENE, "required": [r"(?i)\b(theorem|lemma|corollary|proposition|schematic_goal)\b"],
+    "isabelle": {**_CODE_HYGIENE, "required_or_math_import": True, "required": [r"(?i)\b(theorem|lemma|corollary|proposition|schematic_goal)\b"],
                  "required_reason": "no_theorem", "min_math_density": 0.01,
                  "math_imports": ["HOL-Analysis", "HOL-Algebra", "HOL-Number_Theory", "HOL-Probability",
                                   "HOL-Computational_Algebra", "HOL-Real_Asymp", "Complex_Main"]},
@@ -139,6 +139,18 @@ def _include_matches(path: str, wanted: list[str]) -> str | None:
     return None
 
 
+def _math_import(rule: LanguageRuleSpec, facts: CodeFacts | None) -> str | None:
+    """The first listed math library the file imports or includes, if any."""
+    if facts is None:
+        return None
+    hit = None
+    if rule.math_imports:
+        hit = next((m for m in (_module_matches(i, rule.math_imports) for i in facts.imports) if m), None)
+    if hit is None and rule.math_includes:
+        hit = next((m for m in (_include_matches(i, rule.math_includes) for i in facts.includes) if m), None)
+    return hit
+
+
 def apply_rule(rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeFacts | None,
                language: str) -> RuleVerdict:
     size = len(text.encode("utf-8", "surrogatepass"))
@@ -173,16 +185,15 @@ def apply_rule(rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeF
         code = code_without_comments(language, text)
         missing = [p for p in rule.required if not re.search(p, code, re.M)]
         if missing or (rule.required_any and not any(re.search(p, code, re.M) for p in rule.required_any)):
-            return RuleVerdict(rule.required_reason, f"needs {(missing or rule.required_any)[0]!r}")
+            library = _math_import(rule, facts) if rule.required_or_math_import else None
+            if library is None:
+                return RuleVerdict(rule.required_reason, f"needs {(missing or rule.required_any)[0]!r}")
+            return RuleVerdict(None, "", f"import:{library} (no {rule.required_reason[3:]})")
         signal = "required_patterns"
     if rule.math_imports is None and rule.math_includes is None and rule.min_math_density is None:
         return RuleVerdict(None, "", signal)
     facts = facts or CodeFacts(analysis="none")
-    hit = None
-    if rule.math_imports:
-        hit = next((m for m in (_module_matches(i, rule.math_imports) for i in facts.imports) if m), None)
-    if hit is None and rule.math_includes:
-        hit = next((m for m in (_include_matches(i, rule.math_includes) for i in facts.includes) if m), None)
+    hit = _math_import(rule, facts)
     if hit is not None:
         incidental = [i for i in facts.imports if _module_matches(i, rule.incidental_imports)]
         floor = rule.incidental_min_math_density
