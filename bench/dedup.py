@@ -30,7 +30,8 @@ import time
 
 from mathcorpus.document import Document
 from mathcorpus.pipeline.dedup import bucket_edges_from_arrays, survivor_rank
-from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_signatures, candidate_probability, choose_bands,
+from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, candidate_probability, choose_bands,
+                                               flat_signatures,
                                                connected_components, permutations, shingle_hashes)
 
 MATH = ("let be the integral of over a field with prime ideal matrix sum where holds for all group ring "
@@ -110,7 +111,7 @@ def ours(texts: list[str], num_perm: int, bands: int, rows: int, batch: int = 51
     groups: dict[tuple, list] = {}
     for start in range(0, len(keep), batch):
         chunk = [docs[k] for k in keep[start:start + batch]]
-        sigs = batch_signatures([shingle_hashes(d.text, 5) for d in chunk], perms)
+        sigs = flat_signatures(*batch_shingle_hashes([d.text for d in chunk], 5), perms)
         bh = band_hashes(sigs, bands, rows)
         members = [(survivor_rank(d, "first_id"), d.id) for d in chunk]
         for band in range(bands):

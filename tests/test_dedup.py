@@ -8,7 +8,7 @@ from datasketch import MinHash
 from mathcorpus.document import Document
 from mathcorpus.pipeline.dedup import bucket_edges_from_arrays, survivor_rank
 from mathcorpus.pipeline.dedup.exact import exact_key, normalize_for_exact
-from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_signatures, candidate_probability, choose_bands,
+from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, batch_signatures, flat_signatures, candidate_probability, choose_bands,
                                                connected_components, permutations, shingle_hashes)
 
 
@@ -34,6 +34,23 @@ def test_batch_signatures_equal_datasketch_on_the_same_shingles(unit):
         reference = MinHash(num_perm=64, seed=1, hashfunc=lambda v: v)
         reference.update_batch(h.tolist())
         assert (reference.hashvalues == sig).all()
+
+
+@pytest.mark.parametrize("unit", ["word", "char"])
+def test_a_batch_hashes_each_text_as_if_alone(unit):
+    rng = random.Random(2)
+    for _ in range(20):
+        texts = [" ".join(_words(rng, rng.choice([0, 1, 2, 4, 5, 6, 30, 300]))) for _ in range(rng.randint(1, 12))]
+        texts += rng.sample(["", "  \n ", "Ünïcode wörds, ∑ x_i", "a\nb", "one"], 2)
+        rng.shuffle(texts)
+        flat, sizes = batch_shingle_hashes(texts, 5, unit)
+        expected = [shingle_hashes(t, 5, unit) for t in texts]
+        assert sizes.tolist() == [len(e) for e in expected]
+        assert (flat == np.concatenate(expected)).all()
+        sigs = flat_signatures(flat, sizes, permutations(32), chunk_shingles=64)
+        assert (sigs == batch_signatures(expected, permutations(32), chunk_shingles=1 << 20)).all()
+    assert batch_shingle_hashes(["a b", "c"], 5)[1].tolist() == [1, 1]
+    assert batch_shingle_hashes([], 5)[1].tolist() == []
 
 
 def test_tiny_documents_are_one_shingle():

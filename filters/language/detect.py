@@ -43,8 +43,14 @@ def detect_by_content(text: str) -> str | None:
     m = _SHEBANG.match(text[:200])
     if m:
         return _SHEBANG_LANGUAGE[m.group(1)]
-    lines = text.splitlines()
-    edges = "\n".join(lines[:5] + lines[-5:])
+    # modelines sit in the first or last five lines; only the ends of the text are split (a long
+    # text, or one long line, costs no more than a short one)
+    if len(text) <= 4000:
+        lines = text.splitlines()
+        ends = lines[:5] + lines[5:][-5:]
+    else:
+        ends = text[:2000].splitlines()[:5] + text[-2000:].splitlines()[-5:]
+    edges = "\n".join(line[:300] for line in ends)
     for pattern in (_EMACS_MODE, _VIM_MODE, _HASH_LANG):
         m = pattern.search(edges)
         if m and m.group(1).lower() in _MODE_LANGUAGE:

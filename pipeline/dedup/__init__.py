@@ -22,8 +22,8 @@ from mathcorpus.document import Document, Rejection
 from mathcorpus.pipeline.dedup.exact import exact_key
 from mathcorpus.pipeline.dedup.lines import LineDedup
 from mathcorpus.pipeline.dedup.components import DistributedComponents
-from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_signatures, choose_bands, connected_components,
-                                               permutations, shingle_hashes)
+from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, choose_bands, connected_components,
+                                               flat_signatures, permutations)
 from mathcorpus.recipe import DedupSpec, MinHashSpec
 
 REJECTED = "rejected"
@@ -97,7 +97,7 @@ class _BandBucketsDoFn(beam.DoFn):
 
     def process(self, batch: list[Document]):
         spec = self._spec
-        sigs = batch_signatures([shingle_hashes(d.text, spec.ngram, spec.unit) for d in batch], self._perms)
+        sigs = flat_signatures(*batch_shingle_hashes([d.text for d in batch], spec.ngram, spec.unit), self._perms)
         hashes = band_hashes(sigs, self._bands, self._rows)  # [docs, bands]
         members = [(survivor_rank(d, spec.keep), d.id) for d in batch]
         if spec.verify_cutoff() is not None:

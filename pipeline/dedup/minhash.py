@@ -64,17 +64,22 @@ def unit_hashes(text: str, unit: str = "word") -> np.ndarray:
         if len(data):
             data = data[~np.r_[False, (data[1:] <= 32) & (data[:-1] <= 32)]]  # whitespace runs -> one
         return _mix64(data.astype(np.uint64) + np.uint64(1))
+    return _word_hashes(data)[0]
+
+
+def _word_hashes(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 64-bit hash of every word of the UTF-8 bytes `data`, and where each word starts."""
     is_word = np.zeros(len(data) + 2, dtype=np.int8)
     is_word[1:-1] = _WORD_BYTE[data]
     edges = np.diff(is_word)
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     if not len(starts):
-        return np.empty(0, dtype=np.uint64)
+        return np.empty(0, dtype=np.uint64), starts
     p, inv = _powers(len(data) + 1)
     prefix = np.zeros(len(data) + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
         np.cumsum((data.astype(np.uint64) + np.uint64(1)) * p[:len(data)], dtype=np.uint64, out=prefix[1:])
-        return _mix64((prefix[ends] - prefix[starts]) * inv[starts])
+        return _mix64((prefix[ends] - prefix[starts]) * inv[starts]), starts
 
 
 def shingle_hashes(text: str, ngram: int, unit: str = "word") -> np.ndarray:
@@ -83,7 +88,11 @@ def shingle_hashes(text: str, ngram: int, unit: str = "word") -> np.ndarray:
     h = unit_hashes(text, unit)
     if not len(h):
         return np.empty(0, dtype=np.uint32)
-    n = min(ngram, len(h))  # a document shorter than a shingle is one shingle
+    return _combine(h, min(ngram, len(h)))  # a document shorter than a shingle is one shingle
+
+
+def _combine(h: np.ndarray, n: int) -> np.ndarray:
+    """The polynomial hash of every window of `n` consecutive unit hashes, as uint32."""
     windows = np.lib.stride_tricks.sliding_window_view(h, n)
     powers = np.ones(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
@@ -91,6 +100,45 @@ def shingle_hashes(text: str, ngram: int, unit: str = "word") -> np.ndarray:
             powers[j] = powers[j + 1] * P32
         combined = (windows * powers).sum(axis=1, dtype=np.uint64)
     return (combined >> np.uint64(32)).astype(np.uint32)
+
+
+def batch_shingle_hashes(texts: list[str], ngram: int, unit: str = "word") -> tuple[np.ndarray, np.ndarray]:
+    """`shingle_hashes` of many texts at once, as one flat array and the number of shingles of each
+    text (equal to concatenating ``shingle_hashes(t)`` for t in texts). Word units are found and
+    hashed over the whole batch joined by newlines (NumPy's per-call cost is paid per batch, not per
+    document); a window that would cross from one text into the next is left out."""
+    if unit != "word" or not texts:
+        arrays = [shingle_hashes(t, ngram, unit) for t in texts]
+        sizes = np.array([len(a) for a in arrays], dtype=np.int64)
+        return (np.concatenate(arrays) if arrays else np.empty(0, dtype=np.uint32)), sizes
+    encoded = [t.lower().encode("utf-8", "surrogatepass") for t in texts]
+    starts_of_texts = np.r_[0, np.cumsum([len(e) + 1 for e in encoded])[:-1]]
+    h, word_starts = _word_hashes(np.frombuffer(b"\n".join(encoded), dtype=np.uint8))
+    words = np.bincount(np.searchsorted(starts_of_texts, word_starts, side="right") - 1,
+                        minlength=len(texts)) if len(h) else np.zeros(len(texts), dtype=np.int64)
+    first_word = np.r_[0, np.cumsum(words)[:-1]]
+    sizes = np.where(words >= ngram, words - ngram + 1, np.minimum(words, 1))
+    if len(h) < ngram:
+        return np.concatenate([_combine(h[f:f + w], w) for f, w in zip(first_word, words) if w]
+                              or [np.empty(0, dtype=np.uint32)]), sizes
+    combined = _combine(h, ngram)  # every window of the batch; window i starts at word i
+    full = np.flatnonzero(words >= ngram)
+    # windows inside each text: [first_word, first_word + words - ngram] (a difference array)
+    marks = np.zeros(len(combined) + 1, dtype=np.int64)
+    np.add.at(marks, first_word[full], 1)
+    np.add.at(marks, first_word[full] + words[full] - ngram + 1, -1)
+    keep = np.cumsum(marks[:-1]) > 0
+    flat = combined[keep]
+    if np.any((words > 0) & (words < ngram)):  # texts shorter than a shingle: one shingle of all their words
+        out, taken = [], 0
+        for t in range(len(texts)):
+            if words[t] >= ngram:
+                out.append(flat[taken:taken + sizes[t]])
+                taken += int(sizes[t])
+            elif words[t]:
+                out.append(_combine(h[first_word[t]:first_word[t] + words[t]], int(words[t])))
+        flat = np.concatenate(out)
+    return flat, sizes
 
 
 def permutations(num_perm: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
@@ -106,27 +154,37 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 
 
 def batch_signatures(hash_arrays: list[np.ndarray], perms: tuple[np.ndarray, np.ndarray],
-                     chunk_shingles: int = 1 << 17) -> np.ndarray:
+                     chunk_shingles: int = 1 << 13) -> np.ndarray:
     """Signatures [docs, num_perm] (uint32) of a batch; a document without shingles gets all ones
-    (max uint32), like an empty datasketch MinHash. Memory: num_perm x chunk_shingles x 4 bytes."""
+    (max uint32), like an empty datasketch MinHash."""
+    sizes = np.array([len(h) for h in hash_arrays], dtype=np.int64)
+    flat = np.concatenate(hash_arrays) if hash_arrays else np.empty(0, dtype=np.uint32)
+    return flat_signatures(flat, sizes, perms, chunk_shingles)
+
+
+def flat_signatures(flat: np.ndarray, sizes: np.ndarray, perms: tuple[np.ndarray, np.ndarray],
+                    chunk_shingles: int = 1 << 13) -> np.ndarray:
+    """`batch_signatures` of the shingle hashes of many documents given as one array and each
+    document's count. Shingles go through the permutations ~chunk_shingles at a time: num_perm x
+    chunk x 4 bytes (4 MB at 128 x 8,192) stays in the CPU cache between the multiply-add and the
+    minimum, which makes it ~2.5x faster than one pass over a large batch."""
     a, b = perms
-    out = np.full((len(hash_arrays), len(a)), np.iinfo(np.uint32).max, dtype=np.uint32)
+    out = np.full((len(sizes), len(a)), np.iinfo(np.uint32).max, dtype=np.uint32)
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    hv_all = _fmix32(flat.astype(np.uint32)) if len(flat) else flat
     doc = 0
-    while doc < len(hash_arrays):  # gather documents up to ~chunk_shingles shingles
-        first, total = doc, 0
-        while doc < len(hash_arrays) and (total == 0 or total + len(hash_arrays[doc]) <= chunk_shingles):
-            total += len(hash_arrays[doc])
+    while doc < len(sizes):  # gather documents up to ~chunk_shingles shingles
+        first = doc
+        while doc < len(sizes) and (doc == first or ends[doc] - starts[first] <= chunk_shingles):
             doc += 1
-        group = [h for h in hash_arrays[first:doc]]
-        sizes = np.array([len(h) for h in group])
-        if not sizes.sum():
+        lo, hi = int(starts[first]), int(ends[doc - 1])
+        if hi == lo:
             continue
-        hv = _fmix32(np.concatenate(group).astype(np.uint32))
         with np.errstate(over="ignore"):
-            phv = a[:, None] * hv[None, :] + b[:, None]  # [num_perm, shingles], mod 2^32: rows contiguous
-        nonempty = np.flatnonzero(sizes)
-        starts = np.r_[0, np.cumsum(sizes)[:-1]][nonempty]
-        out[first + nonempty] = np.minimum.reduceat(phv, starts, axis=1).T
+            phv = a[:, None] * hv_all[None, lo:hi] + b[:, None]  # [num_perm, shingles], mod 2^32
+        nonempty = np.flatnonzero(sizes[first:doc])
+        out[first + nonempty] = np.minimum.reduceat(phv, starts[first:doc][nonempty] - lo, axis=1).T
     return out
 
 
