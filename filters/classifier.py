@@ -37,7 +37,7 @@ _AS_SPACE = b"{}()[],.;:!?'\"\t\n\v\f\r"
 _BYTE_MAP = bytes.maketrans(b"123456789" + _AS_SPACE, b"0" * 9 + b" " * len(_AS_SPACE))
 _SIGNS = b"=+^<>|"
 _ARITHMETIC_MAP = bytes.maketrans(b"+*/=", b"\x01\x01\x01\x01")  # "0 + 0", "00*0", "0 = 0" read "0 \x01 0"
-_WORDS_HEAD = 1024  # bytes of a document whose tokens are looked up in MATH_WORDS
+_WORDS_HEAD = 768  # bytes of a document whose tokens are looked up in MATH_WORDS
 
 
 # Words that mark mathematical writing in any medium (papers, forums, textbooks, problem sets).
