@@ -196,8 +196,6 @@ def leaf_query_source(language_obj) -> str:
 
 
 MAX_FACT_BYTES = 1 << 14
-_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z])(?=[A-Z])|[^A-Za-z]+")  # "solveLinear_sys2" -> solve Linear sys
-_NOT_LETTERS = re.compile(r"[^A-Za-z]+")
 
 
 def tree_facts(language: str, tree, import_query, leaf_query) -> CodeFacts:
@@ -231,18 +229,26 @@ def _tree_words(facts: CodeFacts, root, leaf_query) -> None:
         cursor = QueryCursor(leaf_query)
         cursor.set_byte_range(0, MAX_FACT_BYTES)  # a large file's head tells enough about it
         leaves = cursor.captures(root)
-    # identifier texts joined once, then split by C-level regexes and str methods: no Python work
-    # per character or per word piece
-    names = b" ".join(n.text for n in leaves.get("word", [])).decode("utf-8", "replace")
-    pieces = _CAMEL_BOUNDARY.sub(" ", names).lower().split()
-    texts = [n.text.decode("utf-8", "replace") for n in leaves.get("text", [])]
-    words = _NOT_LETTERS.sub(" ", " ".join(texts)).lower().split()
+    # identifier and comment texts joined once as bytes, then split by one small regex and C-level
+    # bytes methods (translate, lower, split): no Python work per character or per word piece
+    names = b" ".join(n.text for n in leaves.get("word", []))
+    pieces = _CAMEL_BYTES.sub(b" ", names).translate(_LETTERS_OR_SPACE).lower().split()
+    texts = [n.text for n in leaves.get("text", [])]
+    words = b" ".join(texts).translate(_LETTERS_OR_SPACE).lower().split()
     facts.words = len(pieces) + len(words)
-    facts.math_words = sum(map(MATH_VOCABULARY.__contains__, pieces)) + sum(map(MATH_VOCABULARY.__contains__, words))
-    facts.software_words = (sum(map(SOFTWARE_VOCABULARY.__contains__, pieces))
-                            + sum(map(SOFTWARE_VOCABULARY.__contains__, words)))
+    facts.math_words = sum(map(_MATH_VOCABULARY_BYTES.__contains__, pieces)) + sum(map(_MATH_VOCABULARY_BYTES.__contains__, words))
+    facts.software_words = (sum(map(_SOFTWARE_VOCABULARY_BYTES.__contains__, pieces))
+                            + sum(map(_SOFTWARE_VOCABULARY_BYTES.__contains__, words)))
     facts.numbers = len(leaves.get("number", []))
-    facts.latex_comments = sum(1 for t in texts if _LATEX.search(t))
+    facts.latex_comments = sum(1 for t in texts if _LATEX_BYTES.search(t))
+
+
+_CAMEL_BYTES = re.compile(rb"(?<=[a-z])(?=[A-Z])")  # "solveLinear" -> "solve Linear" (a literal replacement)
+# ASCII letters stay, every other byte (digits, "_", punctuation, UTF-8 of other scripts) is a space
+_LETTERS_OR_SPACE = bytes(c if (65 <= c <= 90 or 97 <= c <= 122) else 32 for c in range(256))
+_MATH_VOCABULARY_BYTES = frozenset(w.encode() for w in MATH_VOCABULARY)
+_SOFTWARE_VOCABULARY_BYTES = frozenset(w.encode() for w in SOFTWARE_VOCABULARY)
+_LATEX_BYTES = re.compile(_LATEX.pattern.encode())
 
 
 # -- lexical fallback ------------------------------------------------------------------------
