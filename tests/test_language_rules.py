@@ -241,3 +241,22 @@ def test_relative_imports_are_decided_by_their_package():
                     equal_to([f"s/mathpkg/m{i}.py" for i in range(3)] + ["s/mathpkg/core.py"]), label="kept")
         assert_that(resolved["rejected"] | "DroppedIds" >> beam.Map(lambda r: (r.id, r.reason)),
                     equal_to([("s/webpkg/core.py", "no_math_import")]), label="dropped")
+
+
+def test_a_file_importing_nothing_is_judged_by_its_package():
+    from mathcorpus.filters.language.packages import resolve_all
+
+    header = "template <typename T>\nconstexpr T clamp_to(const T x, const T lo, const T hi) {\n" \
+             "  return x < lo ? lo : (x > hi ? hi : x);\n}\n"
+    solver = "#include <Eigen/Dense>\nEigen::MatrixXd solve(const Eigen::MatrixXd& a) { return a.inverse(); }\n"
+    daemon = "#include <sys/socket.h>\nint serve(int port) { return socket(AF_INET, SOCK_STREAM, 0); }\n"
+    docs = [Document(id=f"s/{p}", text=t, source="s", kind="code", path=p)
+            for p, t in (("mathlib/solve.cpp", solver), ("mathlib/solve2.cpp", solver),
+                         ("mathlib/clamp.hpp", header), ("netd/serve.cpp", daemon), ("netd/clamp.hpp", header))]
+    language_filter = LanguageFilter(LanguageFilterSpec())
+    language_filter.setup()
+    verdicts = [language_filter.apply(d) for d in docs]
+    assert verdicts[2].meta["math_signal"] == "relative_imports_pending"  # held back: it imports nothing
+    resolved = {v.id: reason(v) for v in resolve_all(verdicts, language_filter.rules)}
+    assert resolved == {"s/mathlib/solve.cpp": "kept", "s/mathlib/solve2.cpp": "kept", "s/mathlib/clamp.hpp": "kept",
+                        "s/netd/serve.cpp": "no_math_include", "s/netd/clamp.hpp": "no_math_include"}

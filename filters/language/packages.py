@@ -38,7 +38,9 @@ def decide(doc: Document, share: float, needed: float) -> Verdict:
     detail = doc.meta.get("pending_detail", "")
     if share >= needed:
         return doc.replace(meta={**meta, "math_signal": f"relative_import_in_math_package:{share:.2f}"})
-    return Rejection.of(doc.replace(meta=meta), "language", "no_math_import",
+    # the reason the file would have had on its own ("no listed include; ..." for C and C++)
+    reason = "no_math_include" if detail.startswith("no listed include") else "no_math_import"
+    return Rejection.of(doc.replace(meta=meta), "language", reason,
                         f"{detail}; its package is {share:.0%} math (< {needed:.0%})")
 
 

@@ -217,11 +217,15 @@ def apply_rule(rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeF
         return RuleVerdict(None, "", f"math_density:{density:.3f}")
     reason = "no_math_include" if rule.math_includes and not rule.math_imports else "no_math_import"
     listed = "include" if reason == "no_math_include" else "import"
-    if facts.relative_imports and rule.relative_imports_in_math_package and density >= 0:
-        # (a file saying more software words than math ones is not math, whatever its package)
-        # decided later, with the rest of its package (filters/language/packages.py)
-        return RuleVerdict(None, f"no listed {listed}; math density {density:.3f}; {facts.relative_imports} "
-                                 "relative imports", RELATIVE_PENDING)
+    # A file importing only its own package (`from .poly import`), or nothing at all (a header of a
+    # header-only library, a module its package's `__init__` pulls in), is decided later with the rest
+    # of its package (filters/language/packages.py); a file saying more software words than math ones
+    # is not math, whatever its package.
+    imports_nothing = not (facts.imports or facts.includes or facts.relative_imports)
+    if ((facts.relative_imports or (imports_nothing and facts.analysis == "tree-sitter"))
+            and rule.relative_imports_in_math_package and density >= 0):
+        why = f"{facts.relative_imports} relative imports" if facts.relative_imports else "no imports"
+        return RuleVerdict(None, f"no listed {listed}; math density {density:.3f}; {why}", RELATIVE_PENDING)
     return RuleVerdict(reason, f"no listed {listed}; math density {density:.3f} < {rule.min_math_density}")
 
 
