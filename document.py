@@ -85,8 +85,10 @@ class Rejection:
                    path=doc.path or doc.url, detail=detail, duplicate_of=duplicate_of, language=doc.language)
 
     def to_row(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {name: getattr(self, name) for name in _REJECTION_FIELDS}  # plain values: no deep copy
 
+
+_REJECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Rejection))
 
 # A filter step either passes a (possibly annotated) document on or rejects it.
 Verdict = Document | Rejection

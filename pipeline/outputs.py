@@ -33,10 +33,25 @@ def bucket_of(doc_id: str, num_files: int) -> int:
     return int.from_bytes(hashlib.sha1(doc_id.encode("utf-8", "surrogatepass")).digest()[:8], "big") % num_files
 
 
+def _sorted_rows(rows: list[dict]) -> list[dict]:
+    """Rows by id. Ids can tie among rejections (a tar member name given twice): the whole row, as
+    JSON, breaks the tie; it is serialized only for the rows whose ids tie."""
+    rows = sorted(rows, key=lambda r: r["id"])
+    out, start = [], 0
+    while start < len(rows):
+        end = start + 1
+        while end < len(rows) and rows[end]["id"] == rows[start]["id"]:
+            end += 1
+        run = rows[start:end]
+        out.extend(run if len(run) == 1 else sorted(run, key=lambda r: json.dumps(r, sort_keys=True, default=str)))
+        start = end
+    return out
+
+
 def parquet_bytes(rows: list[dict], schema: pa.Schema) -> bytes:
-    # Ids can tie among rejections (a tar member name given twice): the whole row breaks the tie.
-    rows = sorted(rows, key=lambda r: (r["id"], json.dumps(r, sort_keys=True, default=str)))
-    table = pa.Table.from_pylist(rows, schema=schema)
+    rows = _sorted_rows(rows)
+    # column by column (from_pylist walks every row's dict per field in Python)
+    table = pa.table({name: [r.get(name) for r in rows] for name in schema.names}, schema=schema)
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
