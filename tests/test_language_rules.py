@@ -260,3 +260,22 @@ def test_a_file_importing_nothing_is_judged_by_its_package():
     resolved = {v.id: reason(v) for v in resolve_all(verdicts, language_filter.rules)}
     assert resolved == {"s/mathlib/solve.cpp": "kept", "s/mathlib/solve2.cpp": "kept", "s/mathlib/clamp.hpp": "kept",
                         "s/netd/serve.cpp": "no_math_include", "s/netd/clamp.hpp": "no_math_include"}
+
+
+def test_license_comments_are_not_the_vocabulary_of_the_code():
+    code = ("// Solve the linear system by Gaussian elimination with partial pivoting.\n"
+            "double determinant(const Matrix& m) { return lu(m).product_of_diagonal(); }\n")
+    license = ("/* Copyright 2020 Example Corp. Licensed under the Apache License, Version 2.0; you may not\n"
+               " * use this software except in compliance with the License, distributed WITHOUT WARRANTIES\n"
+               " * or conditions of any kind, server, client, network, buffer, http. */\n")
+    parsers, reader = Parsers(), FactReader()
+
+    def density(text, language="cpp"):
+        if language == "coq":
+            return lexical_facts(language, text).math_density
+        tree, _ = parsers.parse(language, text)
+        return reader.facts(language, text, tree).math_density
+
+    assert density(license + code) == density(code) > 0
+    coq = "Lemma le_refl n : n <= n.\nProof. auto. Qed.\n"
+    assert density("(* Licensed under the MIT license: software, http, json *)\n" + coq, "coq") == density(coq, "coq")

@@ -233,7 +233,8 @@ def _tree_words(facts: CodeFacts, root, leaf_query) -> None:
     # bytes methods (translate, lower, split): no Python work per character or per word piece
     names = b" ".join(n.text for n in leaves.get("word", []))
     pieces = _CAMEL_BYTES.sub(b" ", names).translate(_LETTERS_OR_SPACE).lower().split()
-    texts = [n.text for n in leaves.get("text", [])]
+    # a license or copyright comment is boilerplate, not the vocabulary of the code it heads
+    texts = [t for t in (n.text for n in leaves.get("text", [])) if not _LICENSE_COMMENT.search(t)]
     words = b" ".join(texts).translate(_LETTERS_OR_SPACE).lower().split()
     facts.words = len(pieces) + len(words)
     facts.math_words = sum(map(_MATH_VOCABULARY_BYTES.__contains__, pieces)) + sum(map(_MATH_VOCABULARY_BYTES.__contains__, words))
@@ -243,6 +244,7 @@ def _tree_words(facts: CodeFacts, root, leaf_query) -> None:
     facts.latex_comments = sum(1 for t in texts if _LATEX_BYTES.search(t))
 
 
+_LICENSE_COMMENT = re.compile(rb"(?i)\b(licen[cs]e[ds]?|copyright|warrant(y|ies))\b")
 _CAMEL_BYTES = re.compile(rb"(?<=[a-z])(?=[A-Z])")  # "solveLinear" -> "solve Linear" (a literal replacement)
 # ASCII letters stay, every other byte (digits, "_", punctuation, UTF-8 of other scripts) is a space
 _LETTERS_OR_SPACE = bytes(c if (65 <= c <= 90 or 97 <= c <= 122) else 32 for c in range(256))
@@ -297,6 +299,8 @@ def lexical_facts(language: str, text: str) -> CodeFacts:
     facts.software_words += sum(map(SOFTWARE_VOCABULARY.__contains__, pieces))
     facts.numbers = len(re.findall(r"(?<![\w.])\d+(?:\.\d+)?", code))
     for comment in comments:
+        if _LICENSE_COMMENT.search(comment.encode("utf-8", "surrogatepass")):
+            continue  # boilerplate (see _tree_words)
         words = [w.lower() for w in _WORD.findall(comment)]
         facts.words += len(words)
         facts.math_words += sum(w in MATH_VOCABULARY for w in words)
