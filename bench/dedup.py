@@ -143,9 +143,26 @@ def datasketch_loop(texts: list[str], num_perm: int, threshold: float) -> dict[i
     return removed
 
 
-def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float) -> tuple[float, dict[int, int]]:
+def _run_in_child(recipe: dict, out: str, beam_args: list[str]) -> tuple[float, float, float]:
+    """`mathcorpus run` in a fresh process: (seconds, its peak RSS, the largest peak RSS of its own
+    children, i.e. of the Beam workers in multi_processing mode), in MB."""
     from mathcorpus.pipeline.build import run_recipe
     from mathcorpus.recipe import recipe_from_dict
+
+    logging.getLogger().setLevel(logging.ERROR)
+    t0 = time.perf_counter()
+    run_recipe(recipe_from_dict(recipe), out, beam_args=beam_args)
+    seconds = time.perf_counter() - t0
+    return (seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+
+
+WHOLE_RUN_MEMORY: list[str] = []
+
+
+def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
+              beam_args: tuple[str, ...] = ()) -> tuple[float, dict[int, int]]:
+    import multiprocessing
 
     import pyarrow.parquet as pq
 
@@ -153,14 +170,17 @@ def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float) -> tu
     with open(path, "w", encoding="utf-8") as fh:
         for i, t in enumerate(texts):
             fh.write(json.dumps({"id": f"d{i:07d}", "text": t}) + "\n")
-    recipe = recipe_from_dict({"name": "dedup-bench",
-                               "sources": [{"name": "b", "kind": "jsonl", "path": path, "id_field": "id"}],
-                               "dedup": {"exact": True, "minhash": {"num_perm": num_perm, "ngram": 5,
-                                                                    "false_negative_weight": fn_weight}},
-                               "output": os.path.join(tmp, "out")})
-    t0 = time.perf_counter()
-    run_recipe(recipe, os.path.join(tmp, "out"))
-    seconds = time.perf_counter() - t0
+    recipe = {"name": "dedup-bench",
+              "sources": [{"name": "b", "kind": "jsonl", "path": path, "id_field": "id"}],
+              "dedup": {"exact": True, "minhash": {"num_perm": num_perm, "ngram": 5,
+                                                   "false_negative_weight": fn_weight}},
+              "output": os.path.join(tmp, "out")}
+    # in a child process, so that its peak memory is the pipeline's, not this bench's corpus
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        seconds, own_mb, workers_mb = pool.apply(_run_in_child, (recipe, os.path.join(tmp, "out"), list(beam_args)))
+    mode = "2 worker processes" if beam_args else "in-process DirectRunner"
+    WHOLE_RUN_MEMORY.append(f"{len(texts):,} documents, {mode}: peak RSS {own_mb:,.0f} MB"
+                            + (f" (launcher), {workers_mb:,.0f} MB (largest worker)" if beam_args else ""))
     rows = pq.read_table([str(p) for p in sorted((__import__("pathlib").Path(tmp) / "out" / "rejected").glob("*.parquet"))],
                          columns=["id", "duplicate_of"]).to_pylist()
     return seconds, {int(r["id"].split("/d")[1]): int(r["duplicate_of"].split("/d")[1]) for r in rows if r["duplicate_of"]}
@@ -238,6 +258,8 @@ def main() -> None:
     parser.add_argument("--fn-weight", type=float, default=0.95)
     parser.add_argument("--skip-datasketch", action="store_true")
     parser.add_argument("--skip-datatrove", action="store_true")
+    parser.add_argument("--workers-run", action="store_true",
+                        help="also run the whole recipe with 2 Beam worker processes and report their memory")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
@@ -257,6 +279,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             seconds, removed = whole_run(texts, tmp, args.num_perm, args.fn_weight)
             rows_out.append(("mathcorpus run (Beam, whole)", seconds, removed))
+        if args.workers_run:
+            with tempfile.TemporaryDirectory() as tmp:
+                seconds, removed = whole_run(texts, tmp, args.num_perm, args.fn_weight,
+                                             ("--direct_running_mode=multi_processing", "--direct_num_workers=2"))
+                rows_out.append(("mathcorpus run (2 workers)", seconds, removed))
         if not args.skip_datatrove:
             try:
                 import datatrove  # noqa: F401
@@ -277,7 +304,10 @@ def main() -> None:
             m = evaluate(removed, cluster, jaccard, kind, source)
             print(f"{name:<32}{seconds:>9.1f}{n / seconds:>9.0f}{mb / seconds:>7.2f}{m['precision']:>11.4f}"
                   f"{m['exact_recall']:>11.4f}{m['near_recall']:>10.4f}{base / seconds:>14.1f}")
-        print(f"peak RSS of this process so far: {rss_mb():.0f} MB")
+        print(f"peak RSS of this bench process so far (it holds the corpus): {rss_mb():.0f} MB")
+        for line in WHOLE_RUN_MEMORY:
+            print(f"  mathcorpus run, {line}")
+        WHOLE_RUN_MEMORY.clear()
 
 
 if __name__ == "__main__":
