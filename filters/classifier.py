@@ -29,7 +29,7 @@ MAX_CHARS = 8192  # only the head of a document is classified: long files cost n
 # Scoring must cost little next to fastText itself (the bare model spends ~40 us on a 2 KB text), so
 # the spacing is done by C-level str/bytes methods on a whole batch at once (one call per symbol per
 # batch), and each document costs a handful of C calls: no regex, no Python loop over tokens, and a
-# split into tokens only of the first KB (for the math words).
+# split into tokens only of its first 768 bytes (for the math words).
 _SPACED = tuple((bytes([c]), b" " + bytes([c]) + b" ") for c in b"$^_=+-*/<>|") + ((b"\\", b" \\"),)
 _UNICODE_SPACED = ("\u00b1\u00d7\u00f7\u2211\u220f\u222b\u2202\u2207\u221a\u221e\u2264\u2265\u2260\u2248\u2261\u2208\u2209"
                    "\u2282\u2286\u222a\u2229\u2200\u2203\u2192\u21a6\u21d2\u21d4\u2218\u2297\u2295")

@@ -74,4 +74,5 @@ class LanguageFilter:
             doc = doc.replace(meta={**meta, "math_signal": verdict.signal})
             if verdict.signal == RELATIVE_PENDING:
                 doc.meta["pending_detail"] = verdict.detail
+                doc.meta["pending_reason"] = verdict.pending_reason
         return doc

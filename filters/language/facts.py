@@ -244,7 +244,8 @@ def _tree_words(facts: CodeFacts, root, leaf_query) -> None:
     facts.latex_comments = sum(1 for t in texts if _LATEX_BYTES.search(t))
 
 
-_LICENSE_COMMENT = re.compile(rb"(?i)\b(licen[cs]e[ds]?|copyright|warrant(y|ies))\b")
+_LICENSE_COMMENT_TEXT = re.compile(r"(?i)\b(licen[cs]e[ds]?|copyright|warrant(y|ies))\b")
+_LICENSE_COMMENT = re.compile(_LICENSE_COMMENT_TEXT.pattern.encode())  # the same, on bytes
 _CAMEL_BYTES = re.compile(rb"(?<=[a-z])(?=[A-Z])")  # "solveLinear" -> "solve Linear" (a literal replacement)
 # ASCII letters stay, every other byte (digits, "_", punctuation, UTF-8 of other scripts) is a space
 _LETTERS_OR_SPACE = bytes(c if (65 <= c <= 90 or 97 <= c <= 122) else 32 for c in range(256))
@@ -299,7 +300,7 @@ def lexical_facts(language: str, text: str) -> CodeFacts:
     facts.software_words += sum(map(SOFTWARE_VOCABULARY.__contains__, pieces))
     facts.numbers = len(re.findall(r"(?<![\w.])\d+(?:\.\d+)?", code))
     for comment in comments:
-        if _LICENSE_COMMENT.search(comment.encode("utf-8", "surrogatepass")):
+        if _LICENSE_COMMENT_TEXT.search(comment):
             continue  # boilerplate (see _tree_words)
         words = [w.lower() for w in _WORD.findall(comment)]
         facts.words += len(words)

@@ -34,12 +34,11 @@ def is_pending(doc: Document) -> bool:
 
 def decide(doc: Document, share: float, needed: float) -> Verdict:
     """Keep a pending file of a package whose files are `share` math (kept on their own signal)."""
-    meta = {k: v for k, v in doc.meta.items() if k not in ("math_signal", "pending_detail")}
+    meta = {k: v for k, v in doc.meta.items() if k not in ("math_signal", "pending_detail", "pending_reason")}
     detail = doc.meta.get("pending_detail", "")
     if share >= needed:
         return doc.replace(meta={**meta, "math_signal": f"relative_import_in_math_package:{share:.2f}"})
-    # the reason the file would have had on its own ("no listed include; ..." for C and C++)
-    reason = "no_math_include" if detail.startswith("no listed include") else "no_math_import"
+    reason = doc.meta.get("pending_reason") or "no_math_import"  # the reason it would have had on its own
     return Rejection.of(doc.replace(meta=meta), "language", reason,
                         f"{detail}; its package is {share:.0%} math (< {needed:.0%})")
 

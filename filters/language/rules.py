@@ -134,6 +134,7 @@ class RuleVerdict:
     reason: str | None  # None: kept
     detail: str
     signal: str | None = None  # why a kept file counts as math (an import, density, keywords)
+    pending_reason: str | None = None  # a file left to its package: the reason it is dropped with
 
 
 def _module_matches(name: str, wanted: list[str]) -> str | None:
@@ -225,7 +226,8 @@ def apply_rule(rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeF
     if ((facts.relative_imports or (imports_nothing and facts.analysis == "tree-sitter"))
             and rule.relative_imports_in_math_package and density >= 0):
         why = f"{facts.relative_imports} relative imports" if facts.relative_imports else "no imports"
-        return RuleVerdict(None, f"no listed {listed}; math density {density:.3f}; {why}", RELATIVE_PENDING)
+        return RuleVerdict(None, f"no listed {listed}; math density {density:.3f}; {why}", RELATIVE_PENDING,
+                           pending_reason=reason)
     return RuleVerdict(reason, f"no listed {listed}; math density {density:.3f} < {rule.min_math_density}")
 
 
