@@ -188,7 +188,8 @@ class MinHashSpec(_Model):
     verify: bool = True
     verify_min_jaccard: float | None = Field(None, gt=0, le=1)
     batch_size: int = Field(512, ge=1)  # documents per NumPy signature batch
-    # groups per band: (band, range of band hashes) is one shuffle key; raise it for huge corpora
+    # shuffle groups: a batch's band hashes travel as one element per range of hash values (all bands
+    # together), and signatures are verified in groups by id range; raise it for huge corpora
     hash_ranges: int = Field(16, ge=1)
     # Clusters from the candidate edges: union-find on one worker (fast; ~200 bytes per near-
     # duplicated document), or large-star/small-star rounds over the edges, joined back to the

@@ -29,7 +29,7 @@ import time
 
 
 from mathcorpus.document import Document
-from mathcorpus.pipeline.dedup import bucket_edges_from_arrays, survivor_rank
+from mathcorpus.pipeline.dedup import band_range_parts, bucket_edges, survivor_rank
 from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, candidate_probability, choose_bands,
                                                flat_signatures,
                                                connected_components, permutations, shingle_hashes)
@@ -114,10 +114,10 @@ def ours(texts: list[str], num_perm: int, bands: int, rows: int, batch: int = 51
         sigs = flat_signatures(*batch_shingle_hashes([d.text for d in chunk], 5), perms)
         bh = band_hashes(sigs, bands, rows)
         members = [(survivor_rank(d, "first_id"), d.id) for d in chunk]
-        for band in range(bands):
-            groups.setdefault((band,), []).append((bh[:, band], members))
-    edges = [e for key, parts in groups.items() for e in bucket_edges_from_arrays((key, parts))]
-    comp = connected_components(set(edges))
+        for r, part in band_range_parts(bh, members, 16):
+            groups.setdefault(r, []).append(part)
+    edges = set().union(*(bucket_edges(parts) for parts in groups.values()))
+    comp = connected_components(edges)
     for node, root in comp.items():
         if node != root:
             removed[int(node[1][1:])] = int(root[1][1:])

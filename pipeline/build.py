@@ -2,6 +2,8 @@
 
     sources -> language -> quality -> classifier -> dedup -> decontaminate -> tokenize -> shards
                   every stage's rejections ---------------------------------------> rejected/
+Documents and rejections travel in batches (lists, pipeline/batches.py): Beam's per-element cost is
+paid per batch.
 Accounting is a property of the graph: inputs are counted where sources emit, kept documents where
 they are written, rejections where they are written; the manifest step checks that they add up.
 """
@@ -21,6 +23,7 @@ from mathcorpus.filters.language.packages import ResolveRelativeImports
 from mathcorpus.filters.language import LanguageFilter
 from mathcorpus.filters.quality import QualityFilter
 from mathcorpus.pipeline.assets import ensure_assets
+from mathcorpus.pipeline.batches import count_by
 from mathcorpus.pipeline.decontaminate import Decontaminate
 from mathcorpus.pipeline.dedup import Dedup
 from mathcorpus.pipeline.ids import UniqueIds
@@ -35,10 +38,9 @@ REJECTED = "rejected"
 OUTPUT_PARTS = ("documents", "rejected", "shards", "reports", "manifest.json")
 
 
-def _count_by(pcoll, label: str, key: Callable):
-    return (pcoll
-            | f"{label}Key" >> beam.Map(lambda x: (key(x), 1))
-            | f"{label}Count" >> beam.CombinePerKey(sum))
+def _count_by(batches, label: str, key: Callable, where: Callable = lambda x: True):
+    """(key, items) over batches, counting the items for which `where` holds."""
+    return count_by(batches, label, lambda batch: [key(x) for x in batch if where(x)])
 
 
 def _files_and_bytes(values):
@@ -49,10 +51,20 @@ def _files_and_bytes(values):
     return files, nbytes
 
 
-def _sum_by(pcoll, label: str, key: Callable, text: Callable):
-    """(key, (files, UTF-8 bytes of the text)) per key."""
-    return (pcoll
-            | f"{label}Key" >> beam.Map(lambda x: (key(x), (1, len(text(x).encode("utf-8", "surrogatepass")))))
+def _files_and_bytes_by(batch: list, key: Callable, text: Callable, where: Callable):
+    out: dict = {}
+    for x in batch:
+        if where(x):
+            k = key(x)
+            files, nbytes = out.get(k, (0, 0))
+            out[k] = (files + 1, nbytes + len(text(x).encode("utf-8", "surrogatepass")))
+    return list(out.items())
+
+
+def _sum_by(batches, label: str, key: Callable, text: Callable, where: Callable = lambda x: True):
+    """(key, (files, UTF-8 bytes of the text)) per key, over batches."""
+    return (batches
+            | f"{label}Key" >> beam.FlatMap(_files_and_bytes_by, key, text, where)
             | f"{label}Sum" >> beam.CombinePerKey(_files_and_bytes))
 
 
@@ -80,7 +92,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
         docs, rejected = result.documents, rejected + [result[REJECTED]]
         if isinstance(doc_filter, LanguageFilter):  # files held back for their package's verdict
             resolved = (docs, result[REJECTED]) | ResolveRelativeImports(doc_filter.rules)
-            docs, rejected = resolved.documents, rejected + [resolved[REJECTED]]
+            docs, rejected = resolved["documents"], rejected + [resolved[REJECTED]]
 
     if recipe.dedup:
         result = docs | "Dedup" >> Dedup(recipe.dedup)
@@ -111,9 +123,9 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     recipe_dict = recipe.to_dict()
 
     duplicates = (all_rejected
-                  | "DedupRejections" >> beam.Filter(lambda r: r.stage == "dedup")
-                  | "DedupRecords" >> beam.Map(lambda r: (r.reason, r.source, r.duplicate_of,
-                                                          len((r.text or "").encode("utf-8", "surrogatepass")))))
+                  | "DedupRecords" >> beam.FlatMap(lambda batch: [
+                      (r.reason, r.source, r.duplicate_of, len((r.text or "").encode("utf-8", "surrogatepass")))
+                      for r in batch if r.stage == "dedup"]))
 
     def finish(_, inputs, kept, dropped, kept_rows, rejected_rows, shards, token_counts, hits, duplicates,
                lang_kept, lang_dropped, lang_analysis):
@@ -136,11 +148,10 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
              shards=side(shards), token_counts=side(token_counts), hits=side(all_hits),
              duplicates=side(duplicates),
              lang_kept=side(_sum_by(docs, "KeptByLanguage", lambda d: d.language, lambda d: d.text)),
-             lang_dropped=side(_sum_by(all_rejected | "ReachedLanguageStage" >> beam.Filter(
-                 lambda r: r.stage != "sources"), "DroppedByLanguage", lambda r: (r.language, r.reason),
-                 lambda r: r.text or "")),
-             lang_analysis=side(_count_by(docs | "AnalysedCode" >> beam.Filter(lambda d: "analysis" in d.meta),
-                                          "Analysis", lambda d: (d.language, d.meta["analysis"])))))
+             lang_dropped=side(_sum_by(all_rejected, "DroppedByLanguage", lambda r: (r.language, r.reason),
+                                       lambda r: r.text or "", where=lambda r: r.stage != "sources")),
+             lang_analysis=side(_count_by(docs, "Analysis", lambda d: (d.language, d.meta["analysis"]),
+                                          where=lambda d: "analysis" in d.meta))))
 
 
 class OutputExists(RuntimeError):

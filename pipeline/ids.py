@@ -5,7 +5,9 @@ twice. Every later stage keys by id (dedup survivors, the packing plan, the outp
 repeat must not get that far. "First" is the smallest origin key: (file or archive member, line or
 member number, sha1 of the text) - a pure function of the input, whatever the worker order.
 
-Memory: a combiner over (id -> count, smallest key) and a side input holding only the repeated ids.
+Memory and cost: the ids' 64-bit hashes are counted as arrays (``RepeatedHashes``: 8 bytes per id,
+grouped by hash range); only documents whose id hash repeats go one by one through a combiner over
+(id -> count, smallest key), and the side input holds only the repeated ids.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import hashlib
 import apache_beam as beam
 
 from mathcorpus.document import Document, Rejection
+from mathcorpus.pipeline.batches import RepeatedHashes, emit, hashes64, is_member
 
 REJECTED = "rejected"
 
@@ -46,24 +49,40 @@ class _CountAndFirst(beam.CombineFn):
         return acc
 
 
-def _split(doc: Document, repeated: dict):
-    first = repeated.get(doc.id)
-    if first is None or origin_key(doc) == first:
-        yield doc
-    else:
-        yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(
-            doc, "sources", "duplicate_id", detail=f"id already used by {first[0]} #{first[1]}",
-            duplicate_of=doc.id))
+def _id_hashes(batch: list[Document]):
+    return hashes64(d.id for d in batch)
+
+
+def _suspects(batch: list[Document], repeated_hashes):
+    """(id, origin key) of the documents whose id hash repeats somewhere in the run."""
+    for i in is_member(_id_hashes(batch), repeated_hashes).nonzero()[0].tolist():
+        yield batch[i].id, origin_key(batch[i])
+
+
+def _split(batch: list[Document], repeated: dict):
+    if not repeated:
+        yield from emit(batch)
+        return
+    kept, rejected = [], []
+    for doc in batch:
+        first = repeated.get(doc.id)
+        if first is None or origin_key(doc) == first:
+            kept.append(doc)
+        else:
+            rejected.append(Rejection.of(doc, "sources", "duplicate_id", detail=f"id already used by {first[0]} "
+                                         f"#{first[1]}", duplicate_of=doc.id))
+    yield from emit(kept, rejected)
 
 
 class UniqueIds(beam.PTransform):
-    """Outputs ``documents`` (ids unique) and ``rejected`` (``duplicate_id``)."""
+    """Batches of documents -> ``documents`` (ids unique) and ``rejected`` (``duplicate_id``), batched."""
 
-    def expand(self, docs):
-        repeated = (docs
-                    | "IdOrigin" >> beam.Map(lambda d: (d.id, origin_key(d)))
+    def expand(self, batches):
+        repeated_hashes = batches | "RepeatedIdHashes" >> RepeatedHashes(_id_hashes)
+        repeated = (batches
+                    | "Suspects" >> beam.FlatMap(_suspects, beam.pvalue.AsSingleton(repeated_hashes))
                     | "CountIds" >> beam.CombinePerKey(_CountAndFirst())
                     | "Repeated" >> beam.Filter(lambda kv: kv[1][0] > 1)
                     | "FirstOrigin" >> beam.Map(lambda kv: (kv[0], kv[1][1])))
-        return docs | "KeepFirst" >> beam.FlatMap(_split, repeated=beam.pvalue.AsDict(repeated)).with_outputs(
+        return batches | "KeepFirst" >> beam.FlatMap(_split, repeated=beam.pvalue.AsDict(repeated)).with_outputs(
             REJECTED, main="documents")

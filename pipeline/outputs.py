@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mathcorpus import __version__, storage
+from mathcorpus.pipeline.batches import Batch
 
 DOCUMENT_SCHEMA = pa.schema([
     ("id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("kind", pa.string()),
@@ -57,23 +58,32 @@ def parquet_bytes(rows: list[dict], schema: pa.Schema) -> bytes:
     return sink.getvalue()
 
 
+def rows_by_file(batch: list, num_files: int):
+    """(file number, rows) for the records (Documents or Rejections) of one batch."""
+    by_file: dict[int, Batch] = defaultdict(Batch)  # Batch: pickled whole on its way to the writer
+    for record in batch:
+        by_file[bucket_of(record.id, num_files)].append(record.to_row())
+    return list(by_file.items())
+
+
 class WriteTable(beam.PTransform):
-    """Write records (Documents or Rejections) as `<out>/<name>/part-XXXXX.parquet`; outputs row counts."""
+    """Write batches of records (Documents or Rejections) as `<out>/<name>/part-XXXXX.parquet`;
+    outputs row counts."""
 
     def __init__(self, out_dir: str, name: str, schema: pa.Schema, num_files: int):
         super().__init__()
         self._out_dir, self._name, self._schema, self._num_files = out_dir, name, schema, num_files
 
     def _write(self, keyed) -> int:
-        bucket, rows = keyed
-        rows = list(rows)
+        bucket, parts = keyed
+        rows = [row for part in parts for row in part]
         path = storage.join(self._out_dir, self._name, f"part-{bucket:05d}.parquet")
         storage.write_bytes_atomic(path, parquet_bytes(rows, self._schema))
         return len(rows)
 
-    def expand(self, records):
-        return (records
-                | "ToRow" >> beam.Map(lambda r: (bucket_of(r.id, self._num_files), r.to_row()))
+    def expand(self, batches):
+        return (batches
+                | "ToRows" >> beam.FlatMap(rows_by_file, self._num_files)
                 | "GroupByFile" >> beam.GroupByKey()
                 | "WriteFile" >> beam.Map(self._write))
 

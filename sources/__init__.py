@@ -1,8 +1,9 @@
 """Sources turn a recipe's `sources:` entries into a PCollection of Documents.
 
 Each source kind is a module with a pure reader (tested without Beam); ``ReadSource`` is the one
-PTransform over them. Its main output is Documents; its ``rejected`` output holds what could not be
-read, with a reason, so every input is accounted for from the first stage on.
+PTransform over them. Its main output is batches (lists) of Documents (see pipeline/batches.py); its
+``rejected`` output holds batches of what could not be read, with a reason, so every input is
+accounted for from the first stage on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from apache_beam.io.filesystems import FileSystems
 
 from mathcorpus import storage
 from mathcorpus.document import Rejection, Verdict
+from mathcorpus.pipeline.batches import BATCH_DOCS, BATCH_TEXT_CHARS, emit
 from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources import arxiv, git, hf
 from mathcorpus.sources.files import list_files, read_path
@@ -97,15 +99,24 @@ class _ReadUnitDoFn(beam.DoFn):
         self._spec = spec
 
     def process(self, unit):
+        kept, rejected, chars = [], [], 0
         for verdict in read_unit(unit, self._spec):
             if isinstance(verdict, Rejection):
-                yield beam.pvalue.TaggedOutput(REJECTED, verdict)
-            else:
-                yield verdict
+                rejected.append(verdict)
+                if len(rejected) >= BATCH_DOCS:
+                    yield from emit([], rejected)
+                    rejected = []
+                continue
+            kept.append(verdict)
+            chars += len(verdict.text)
+            if len(kept) >= BATCH_DOCS or chars >= BATCH_TEXT_CHARS:
+                yield from emit(kept)
+                kept, chars = [], 0
+        yield from emit(kept, rejected)
 
 
 class ReadSource(beam.PTransform):
-    """Read one recipe source: outputs ``documents`` (main) and ``rejected``."""
+    """Read one recipe source: outputs ``documents`` (main) and ``rejected``, both as batches."""
 
     def __init__(self, spec: SourceSpec):
         super().__init__(label=f"Read[{spec.name}]")

@@ -8,6 +8,8 @@ file still counts.
 
 from __future__ import annotations
 
+import functools
+
 import gzip
 import io
 import json
@@ -27,9 +29,24 @@ _FIELD_ALIASES = {"language": ("lang", "language"), "path": ("path", "max_stars_
                   "url": ("url",)}
 
 
-def _aliases(name: str, aliases: tuple[str, ...], spec: SourceSpec) -> tuple[str, ...]:
-    mapped = spec.fields.get(name)
-    return (mapped,) if mapped else aliases
+@functools.lru_cache(maxsize=64)
+def _field_columns(mapping: tuple[tuple[str, str], ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(Document field, the row columns that may fill it) given a source's `fields` mapping."""
+    mapped = dict(mapping)
+    return tuple((name, (mapped[name],) if mapped.get(name) else aliases) for name, aliases in _FIELD_ALIASES.items())
+
+
+def _row_fields(row: dict, spec: SourceSpec) -> dict:
+    fields = {}
+    for name, columns in _field_columns(tuple(sorted(spec.fields.items()))):
+        value = None
+        for column in columns:
+            found = row.get(column)
+            if found is not None:
+                value = _valid_unicode(found if type(found) is str else str(found))
+                break
+        fields[name] = value
+    return fields
 
 
 def split_ranges(size: int, split_bytes: int) -> list[tuple[int, int | None]]:
@@ -112,9 +129,7 @@ def row_verdict(row: dict, fallback_id: str, where: str, path: str, spec: Source
                          text=_valid_unicode(str(row)[:4096]))
     raw_id = row.get(spec.id_field) if spec.id_field else None
     doc_id = _valid_unicode(f"{spec.name}/{raw_id}") if raw_id is not None else fallback_id
-    fields = {name: next((_valid_unicode(str(row[a])) for a in _aliases(name, aliases, spec)
-                          if row.get(a) is not None), None)
-              for name, aliases in _FIELD_ALIASES.items()}
+    fields = _row_fields(row, spec)
     row_language = fields.pop("language")
     language = spec.language or row_language
     try:  # JSON escapes can spell lone surrogates ("\ud800"): not Unicode text, unwritable to Parquet

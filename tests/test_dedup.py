@@ -6,7 +6,7 @@ import pytest
 from datasketch import MinHash
 
 from mathcorpus.document import Document
-from mathcorpus.pipeline.dedup import bucket_edges_from_arrays, survivor_rank
+from mathcorpus.pipeline.dedup import band_range_parts, bucket_edges, survivor_rank
 from mathcorpus.pipeline.dedup.exact import exact_key, normalize_for_exact
 from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, batch_signatures, flat_signatures, candidate_probability, choose_bands,
                                                connected_components, permutations, shingle_hashes)
@@ -84,9 +84,18 @@ def _members(*ids):
 
 
 def test_bucket_edges_and_components_keep_the_best_ranked():
-    h = np.array([5, 7, 5, 5, 9], dtype=np.uint64)
-    edges = bucket_edges_from_arrays((("k",), [(h[:2], _members("c", "x")), (h[2:], _members("a", "b", "y"))]))
+    # two batches, two bands: equal hashes in the same band are candidates, in different bands not
+    first = np.array([[5, 1], [7, 2]], dtype=np.uint64)
+    second = np.array([[5, 3], [5, 3], [9, 5]], dtype=np.uint64)
+    parts = [part for batch, members in ((first, _members("c", "x")), (second, _members("a", "b", "y")))
+             for _, part in band_range_parts(batch, members, ranges=1)]
+    edges = bucket_edges(parts)
     assert sorted(edges) == [((("a",), "a"), (("b",), "b")), ((("a",), "a"), (("c",), "c"))]
+    assert not bucket_edges([part for _, part in band_range_parts(np.array([[4, 6], [6, 4]], dtype=np.uint64),
+                                                                  _members("p", "q"), ranges=1)])
+    by_range = dict(band_range_parts(second, _members("a", "b", "y"), ranges=4))
+    assert sorted(by_range) == sorted({int(h) % 4 for h in second.ravel()})
+    assert sum(len(part[0]) for part in by_range.values()) == second.size
     comp = connected_components(edges)
     assert {node[1]: root[1] for node, root in comp.items()} == {"a": "a", "b": "a", "c": "a"}
     # chains A~B~C join one cluster even when A and C are not similar

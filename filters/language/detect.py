@@ -37,6 +37,7 @@ _MODE_LANGUAGE = {
 _EMACS_MODE = re.compile(r"-\*-\s*(?:mode:\s*)?([\w+-]+?)(?:-mode)?\s*(?:;[^\n]*)?-\*-", re.I)
 _VIM_MODE = re.compile(r"\b(?:vim?|ex):\s*(?:set\s+)?[^\n]*?\b(?:ft|filetype|syntax)=([\w+-]+)", re.I)
 _HASH_LANG = re.compile(r"^#lang\s+([\w+-]+)", re.M)
+_MARKERS = ("-*-", "ft=", "filetype=", "syntax=", "#lang")  # lower case: one of them is in every match
 
 
 def detect_by_content(text: str) -> str | None:
@@ -44,7 +45,11 @@ def detect_by_content(text: str) -> str | None:
     if m:
         return _SHEBANG_LANGUAGE[m.group(1)]
     # modelines sit in the first or last five lines; only the ends of the text are split (a long
-    # text, or one long line, costs no more than a short one)
+    # text, or one long line, costs no more than a short one), and only when one holds a marker
+    # every pattern below needs
+    ends_text = (text if len(text) <= 4000 else text[:2000] + "\n" + text[-2000:]).lower()
+    if not any(marker in ends_text for marker in _MARKERS):
+        return None
     if len(text) <= 4000:
         lines = text.splitlines()
         ends = lines[:5] + lines[5:][-5:]

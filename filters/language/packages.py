@@ -15,8 +15,7 @@ import apache_beam as beam
 
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.filters.language.rules import RELATIVE_PENDING
-
-REJECTED = "rejected"
+from mathcorpus.pipeline.batches import REJECTED, Batch, emit_verdicts
 
 
 def package_key(doc_or_rejection) -> tuple[str, str, str, str]:
@@ -47,13 +46,7 @@ def resolve_all(verdicts: list[Verdict], rules: dict) -> list[Verdict]:
     """The same decision without Beam, for a list of the language stage's verdicts (tests, benches)."""
     needed = {lang: r.relative_imports_in_math_package for lang, r in rules.items()
               if r.relative_imports_in_math_package is not None}
-    counts: dict = {}
-    for v in verdicts:
-        if v.language not in needed or (isinstance(v, Document) and v.kind != "code"):
-            continue
-        math = int(isinstance(v, Document) and not is_pending(v) and bool(v.meta.get("math_signal")))
-        m, n = counts.get(package_key(v), (0, 0))
-        counts[package_key(v)] = (m + math, n + 1)
+    counts = dict(package_counts(verdicts, set(needed)))
     return [decide(v, _share(counts.get(package_key(v), (0, 0))), needed[v.language])
             if isinstance(v, Document) and is_pending(v) else v for v in verdicts]
 
@@ -63,8 +56,40 @@ def _share(counts) -> float:
     return math / seen if seen else 0.0
 
 
+def package_counts(verdicts: list[Verdict], languages: set) -> list[tuple[tuple, tuple[int, int]]]:
+    """(package, (files kept on their own math signal, files)) over one batch of the language stage's
+    kept documents or rejections, for the languages that have the rule."""
+    counts: dict = {}
+    for v in verdicts:
+        if v.language not in languages or (isinstance(v, Document) and v.kind != "code"):
+            continue
+        math = int(isinstance(v, Document) and not is_pending(v) and bool(v.meta.get("math_signal")))
+        key = package_key(v)
+        m, n = counts.get(key, (0, 0))
+        counts[key] = (m + math, n + 1)
+    return list(counts.items())
+
+
+PENDING = "pending"
+
+
+def _split_pending(batch: list[Document]):
+    settled = [d for d in batch if not is_pending(d)]
+    if settled:
+        yield Batch(settled)
+    if len(settled) < len(batch):
+        yield beam.pvalue.TaggedOutput(PENDING, Batch(d for d in batch if is_pending(d)))
+
+
+def _add_pairs(pairs):
+    math = seen = 0
+    for m, n in pairs:
+        math, seen = math + m, seen + n
+    return math, seen
+
+
 class ResolveRelativeImports(beam.PTransform):
-    """(kept documents, rejections of the language stage) -> documents and rejected."""
+    """(kept batches, rejected batches of the language stage) -> documents and rejected, batched."""
 
     def __init__(self, rules: dict):
         super().__init__(label="RelativeImports")
@@ -74,21 +99,20 @@ class ResolveRelativeImports(beam.PTransform):
     def expand(self, pcolls):
         kept, rejected = pcolls
         languages = set(self._needed)
-        seen = ((kept | "KeptCode" >> beam.Filter(lambda d, ls=languages: d.kind == "code" and d.language in ls)
-                 | "KeptCounts" >> beam.Map(lambda d: (package_key(d), (int(
-                     not is_pending(d) and bool(d.meta.get("math_signal"))), 1))),
-                 rejected | "DroppedCode" >> beam.Filter(lambda r, ls=languages: r.language in ls)
-                 | "DroppedCounts" >> beam.Map(lambda r: (package_key(r), (0, 1))))
+        seen = ((kept | "KeptCounts" >> beam.FlatMap(package_counts, languages),
+                 rejected | "DroppedCounts" >> beam.FlatMap(package_counts, languages))
                 | "AllCounts" >> beam.Flatten()
-                | "PerPackage" >> beam.CombinePerKey(lambda vs: tuple(map(sum, zip(*vs))) if vs else (0, 0)))
+                | "PerPackage" >> beam.CombinePerKey(_add_pairs))
         needed = self._needed
 
-        def resolve(doc, shares):
-            if not is_pending(doc):
-                yield doc
-                return
-            verdict = decide(doc, _share(shares.get(package_key(doc), (0, 0))), needed[doc.language])
-            yield beam.pvalue.TaggedOutput(REJECTED, verdict) if isinstance(verdict, Rejection) else verdict
+        def resolve(batch, shares):
+            yield from emit_verdicts(decide(d, _share(shares.get(package_key(d), (0, 0))), needed[d.language])
+                                     for d in batch)
 
-        return kept | "Resolve" >> beam.FlatMap(resolve, shares=beam.pvalue.AsDict(seen)).with_outputs(
+        # Only the held-back files wait for the package counts (a side input makes Beam hold back its
+        # whole main input); every other document goes straight on.
+        split = kept | "SplitPending" >> beam.FlatMap(_split_pending).with_outputs(PENDING, main="settled")
+        resolved = split[PENDING] | "Resolve" >> beam.FlatMap(resolve, shares=beam.pvalue.AsDict(seen)).with_outputs(
             REJECTED, main="documents")
+        return {"documents": (split.settled, resolved.documents) | "Documents" >> beam.Flatten(),
+                REJECTED: resolved[REJECTED]}

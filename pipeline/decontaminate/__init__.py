@@ -17,6 +17,7 @@ from __future__ import annotations
 import apache_beam as beam
 
 from mathcorpus.document import Document, Rejection
+from mathcorpus.pipeline.batches import emit_verdicts
 from mathcorpus.pipeline.decontaminate.benchmarks import FormalItem, TextItem, read_benchmark
 from mathcorpus.pipeline.decontaminate.formal import cut_declarations, formal_index, is_formal
 from mathcorpus.pipeline.decontaminate.index import NgramIndex, build_index, masked_text, match_text
@@ -65,14 +66,14 @@ class _MatchDoFn(beam.DoFn):
     def __init__(self, spec: DecontaminateSpec):
         self._spec = spec
 
-    def process(self, doc: Document, index: NgramIndex, formal: dict):
-        verdict, hits = decontaminate_document(doc, index, formal, self._spec)
-        for hit in hits:
-            yield beam.pvalue.TaggedOutput(HITS, hit)
-        if isinstance(verdict, Rejection):
-            yield beam.pvalue.TaggedOutput(REJECTED, verdict)
-        else:
-            yield verdict
+    def process(self, batch: list[Document], index: NgramIndex, formal: dict):
+        verdicts = []
+        for doc in batch:
+            verdict, hits = decontaminate_document(doc, index, formal, self._spec)
+            for hit in hits:
+                yield beam.pvalue.TaggedOutput(HITS, hit)
+            verdicts.append(verdict)
+        yield from emit_verdicts(verdicts)
 
 
 def _text_items(item):
@@ -86,7 +87,7 @@ def _formal_items(item):
 
 
 class Decontaminate(beam.PTransform):
-    """Outputs ``documents``, ``rejected`` and ``hits`` (report records)."""
+    """Batches -> ``documents`` and ``rejected`` (batched), and ``hits`` (report records, one each)."""
 
     def __init__(self, spec: DecontaminateSpec):
         super().__init__()

@@ -4,7 +4,9 @@ Exact: the surviving copy is the smallest document id of each group. Near: the s
 cluster follows `keep` (smallest id, longest, highest math_score; ties by id), so the result does not
 depend on worker order. Every removed document is a Rejection whose `duplicate_of` names the survivor.
 
-Bounded memory: exact dedup shuffles (hash, id) pairs only; the ids it removes are a side input.
+Documents arrive and leave in batches (pipeline/batches.py). Bounded memory: exact dedup counts 64-bit
+text hashes as arrays, then shuffles (hash, id) pairs only for documents whose hash repeats; the ids it
+removes are a side input.
 Near-dup clustering ships only ids: signatures are computed per batch in NumPy, band hashes are grouped by (band, hash range) as
 arrays, equal hashes inside a group become edges, and the connected components of the edge list are
 computed on one worker, so that step holds O(number of documents that have a near-duplicate) ids
@@ -19,6 +21,7 @@ import apache_beam as beam
 import numpy as np
 
 from mathcorpus.document import Document, Rejection
+from mathcorpus.pipeline.batches import REJECTED, Batch, RepeatedHashes, batched, emit, hash64, is_member, unbatch
 from mathcorpus.pipeline.dedup.exact import exact_key
 from mathcorpus.pipeline.dedup.lines import LineDedup
 from mathcorpus.pipeline.dedup.components import DistributedComponents
@@ -26,8 +29,8 @@ from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes
                                                flat_signatures, permutations)
 from mathcorpus.recipe import DedupSpec, MinHashSpec
 
-REJECTED = "rejected"
 SIGNATURES = "signatures"
+SUSPECT_RANGES = 64
 STAGE = "dedup"
 
 
@@ -38,24 +41,74 @@ def _duplicates_of_keeper(group) -> list[tuple[str, str]]:
     return [(other, ids[0]) for other in ids[1:]]
 
 
-def _drop_exact_duplicates(doc: Document, keeper_of: dict[str, str]):
-    keeper = keeper_of.get(doc.id)
-    if keeper is None:
-        yield doc
-    else:
-        yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(
-            doc, STAGE, "exact_duplicate", f"same normalized text as {keeper}", duplicate_of=keeper))
+def _drop_exact_duplicates(batch: list[Document], keeper_of: dict[str, str]):
+    if not keeper_of:
+        yield from emit(batch)
+        return
+    kept, rejected = [], []
+    for doc in batch:
+        keeper = keeper_of.get(doc.id)
+        if keeper is None:
+            kept.append(doc)
+        else:
+            rejected.append(_exact_rejection(doc, keeper))
+    yield from emit(kept, rejected)
+
+
+def _exact_keys(batch: list[Document]) -> list[str]:
+    return [exact_key(d.text) for d in batch]
+
+
+def _key_hashes(keys: list[str]) -> np.ndarray:
+    """The first 8 bytes of each hex SHA-1 key, as uint64 (the keys are already uniform hashes)."""
+    return np.array([int(k[:16], 16) for k in keys], dtype=np.uint64)
+
+
+def _with_exact_keys(batch: list[Document]):
+    keys = _exact_keys(batch)
+    yield keys, _key_hashes(keys), [d.id for d in batch]
+
+
+def _suspect_pairs(keyed_batch, repeated: np.ndarray):
+    """(exact key, id) of the documents of a batch whose key hash occurs more than once in the run,
+    as batches keyed by a range of the hash (all copies of a text meet in one group)."""
+    keys, hashes, ids = keyed_batch
+    by_range: dict[int, Batch] = {}
+    for i in is_member(hashes, repeated).nonzero()[0].tolist():
+        by_range.setdefault(int(hashes[i]) % SUSPECT_RANGES, Batch()).append((keys[i], ids[i]))
+    yield from by_range.items()
+
+
+def _exact_duplicates(keyed):
+    """(removed id, keeper id) pairs of one range's suspects."""
+    _, parts = keyed
+    ids_by_key: dict[str, list] = {}
+    for part in parts:
+        for key, doc_id in part:
+            ids_by_key.setdefault(key, []).append(doc_id)
+    for group in ids_by_key.items():
+        yield from _duplicates_of_keeper(group)
+
+
+class ExactKeepers(beam.PTransform):
+    """Batches -> (removed id, keeper id) pairs. Text hashes are counted as arrays; (key, id) pairs are
+    shuffled only for repeated hashes, never texts."""
+
+    def expand(self, batches):
+        keyed = batches | "ExactKeys" >> beam.FlatMap(_with_exact_keys)
+        repeated = keyed | "RepeatedKeys" >> RepeatedHashes(lambda kb: kb[1])
+        return (keyed
+                | "Suspects" >> beam.FlatMap(_suspect_pairs, beam.pvalue.AsSingleton(repeated))
+                | "GroupByRange" >> beam.GroupByKey()
+                | "Duplicates" >> beam.FlatMap(_exact_duplicates))
 
 
 class ExactDedup(beam.PTransform):
-    """Only (hash, id) pairs are shuffled, never texts; the side input holds the removed ids."""
+    """Exact dedup alone: the side input holds the removed ids."""
 
-    def expand(self, docs):
-        keeper_of = (docs
-                     | "KeyByHash" >> beam.Map(lambda d: (exact_key(d.text), d.id))
-                     | "GroupByHash" >> beam.GroupByKey()
-                     | "Duplicates" >> beam.FlatMap(_duplicates_of_keeper))
-        return docs | "DropExactDuplicates" >> beam.FlatMap(
+    def expand(self, batches):
+        keeper_of = batches | "Keepers" >> ExactKeepers()
+        return batches | "DropExactDuplicates" >> beam.FlatMap(
             _drop_exact_duplicates, keeper_of=beam.pvalue.AsDict(keeper_of)).with_outputs(REJECTED, main="documents")
 
 
@@ -76,18 +129,75 @@ def _inverted(text: str) -> str:
     return "".join(chr(0x7F - ord(c)) for c in text)
 
 
-def _drop_near_duplicates(doc: Document, survivor_of: dict[str, str]):
-    root = survivor_of.get(doc.id, doc.id)
-    if root == doc.id:
-        yield doc
-    else:
-        yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(
-            doc, STAGE, "near_duplicate", f"MinHash LSH candidate of {root}", duplicate_of=root))
+def _exact_rejection(doc: Document, keeper: str) -> Rejection:
+    return Rejection.of(doc, STAGE, "exact_duplicate", f"same normalized text as {keeper}", duplicate_of=keeper)
+
+
+def _near_rejection(doc: Document, root: str) -> Rejection:
+    return Rejection.of(doc, STAGE, "near_duplicate", f"MinHash LSH candidate of {root}", duplicate_of=root)
+
+
+def _drop_duplicates(batch: list[Document], survivor_of: dict[str, str], keeper_of: dict[str, str] | None = None):
+    """Exact copies (when exact dedup ran with near dedup) and near copies of a batch, in one pass."""
+    keeper_of = keeper_of or {}
+    kept, rejected = [], []
+    for doc in batch:
+        keeper = keeper_of.get(doc.id)
+        root = survivor_of.get(doc.id, doc.id)
+        if keeper is not None:
+            rejected.append(_exact_rejection(doc, keeper))
+        elif root != doc.id:
+            rejected.append(_near_rejection(doc, root))
+        else:
+            kept.append(doc)
+    yield from emit(kept, rejected)
+
+
+def band_range_parts(hashes: np.ndarray, members: list, ranges: int):
+    """A batch's band hashes [documents, bands] -> (hash range, part) for every range present; a part
+    is (hashes, their bands, their documents' index in `members`, members): all bands of a range
+    travel together, so a batch costs Beam `ranges` elements, not bands x ranges."""
+    docs, bands = hashes.shape
+    flat = hashes.ravel()
+    which = flat % np.uint64(ranges)
+    order = np.argsort(which, kind="stable")
+    which = which[order]
+    starts = np.flatnonzero(np.r_[True, which[1:] != which[:-1]]) if len(which) else np.empty(0, np.int64)
+    ends = np.r_[starts[1:], len(which)]
+    members = Batch(members)
+    for a, b in zip(starts.tolist(), ends.tolist()):
+        at = order[a:b]
+        yield int(which[a]), (flat[at], (at % bands).astype(np.uint16), (at // bands).astype(np.uint32), members)
+
+
+def bucket_edges(parts, excluded=()) -> set[tuple]:
+    """Edges (survivor candidate, other) between documents that share a hash in the same band, over
+    the parts of one hash range; an edge found in several bands is listed once. Documents whose id
+    is in `excluded` (exact copies that exact dedup removes) take no part."""
+    parts = list(parts)
+    if not parts:
+        return set()
+    hashes = np.concatenate([p[0] for p in parts])
+    bands = np.concatenate([p[1] for p in parts])
+    local = np.concatenate([p[2] for p in parts])
+    part_of = np.repeat(np.arange(len(parts)), [len(p[0]) for p in parts])
+    order = np.lexsort((bands, hashes))
+    hashes, bands = hashes[order], bands[order]
+    starts = np.flatnonzero(np.r_[True, (hashes[1:] != hashes[:-1]) | (bands[1:] != bands[:-1])])
+    ends = np.r_[starts[1:], len(hashes)]
+    many = (ends - starts) > 1
+    edges: set[tuple] = set()
+    for a, b in zip(starts[many].tolist(), ends[many].tolist()):
+        at = order[a:b]
+        group = sorted({parts[p][3][i] for p, i in zip(part_of[at].tolist(), local[at].tolist())})
+        if excluded:
+            group = [m for m in group if m[1] not in excluded]
+        edges.update((group[0], other) for other in group[1:])
+    return edges
 
 
 class _BandBucketsDoFn(beam.DoFn):
-    """A batch of documents -> one element per (band, hash range) present: the band hashes and the
-    members' (rank, id), so Beam pays per batch and band, not per document and band."""
+    """A batch of documents -> one element per hash range present (band_range_parts)."""
 
     def __init__(self, spec: MinHashSpec, bands: int, rows: int):
         self._spec, self._bands, self._rows = spec, bands, rows
@@ -96,67 +206,95 @@ class _BandBucketsDoFn(beam.DoFn):
         self._perms = permutations(self._spec.num_perm)
 
     def process(self, batch: list[Document]):
+        for part in batched(batch, self._spec.batch_size):
+            yield from self._buckets(part)
+
+    def _buckets(self, batch: list[Document]):
         spec = self._spec
         sigs = flat_signatures(*batch_shingle_hashes([d.text for d in batch], spec.ngram, spec.unit), self._perms)
-        hashes = band_hashes(sigs, self._bands, self._rows)  # [docs, bands]
-        members = [(survivor_rank(d, spec.keep), d.id) for d in batch]
         if spec.verify_cutoff() is not None:
-            for d, sig in zip(batch, sigs):
-                yield beam.pvalue.TaggedOutput(SIGNATURES, (d.id, sig))
-        ranges = (hashes % np.uint64(spec.hash_ranges)).astype(np.int64)
-        for band in range(self._bands):
-            for r in np.unique(ranges[:, band]).tolist():
-                at = np.flatnonzero(ranges[:, band] == r)
-                yield (band, r), (hashes[at, band], [members[i] for i in at])
+            for part in signature_parts([d.id for d in batch], sigs, spec.hash_ranges):
+                yield beam.pvalue.TaggedOutput(SIGNATURES, part)
+        yield from band_range_parts(band_hashes(sigs, self._bands, self._rows),
+                                    [(survivor_rank(d, spec.keep), d.id) for d in batch], spec.hash_ranges)
 
 
-def bucket_edges_from_arrays(keyed) -> list[tuple]:
-    """Edges (survivor candidate, other) between documents sharing a band hash in one group."""
-    _, parts = keyed
-    parts = list(parts)
-    hashes = np.concatenate([h for h, _ in parts])
-    members = [m for _, ms in parts for m in ms]
-    order = np.argsort(hashes, kind="stable")
-    hashes = hashes[order]
-    starts = np.flatnonzero(np.r_[True, hashes[1:] != hashes[:-1]])
-    ends = np.r_[starts[1:], len(hashes)]
-    edges = []
-    for a, b in zip(starts.tolist(), ends.tolist()):
-        if b - a > 1:
-            group = sorted({members[i] for i in order[a:b].tolist()})
-            edges += [(group[0], other) for other in group[1:]]
-    return edges
+def _edge_batches_by_range(keyed, ranges: int, excluded=()):
+    """One group's edges as batches keyed by the id range of their first document, so that an edge
+    found in two groups meets its copy."""
+    by_range: dict[int, set] = {}
+    for edge in bucket_edges(keyed[1], excluded):
+        by_range.setdefault(id_range(edge[0][1], ranges), set()).add(edge)
+    for r, edges in by_range.items():
+        yield r, Batch(edges)
 
 
-def _attach_first_signature(joined):
-    """Edges keyed by their first document, with that document's signature -> keyed by the second."""
+def _unique_edges(keyed):
+    r, parts = keyed
+    edges = set().union(*parts)
+    if edges:
+        yield r, Batch(sorted(edges))
+
+
+def _all_edges(batches: list) -> list:
+    return [edge for batch in batches for edge in batch]
+
+
+def id_range(doc_id: str, ranges: int) -> int:
+    return hash64(doc_id) % ranges
+
+
+def signature_parts(ids: list[str], sigs: np.ndarray, ranges: int):
+    """A batch's signatures as (range of the document id, (ids, their signature rows))."""
+    which = np.array([id_range(i, ranges) for i in ids], dtype=np.int64)
+    for r in np.unique(which).tolist():
+        at = np.flatnonzero(which == r)
+        yield r, (Batch(ids[i] for i in at.tolist()), sigs[at])
+
+
+def _signatures_by_id(parts) -> dict[str, np.ndarray]:
+    return {doc_id: sig for ids, sigs in parts for doc_id, sig in zip(ids, sigs)}
+
+
+def _attach_first_signatures(joined, ranges: int):
+    """One id range's edges (keyed by their first document) and signatures -> (edge, signature of its
+    first document), keyed by the range of its second document."""
     _, grouped = joined
-    sigs = list(grouped["sig"])
-    for edge in grouped["edge"]:
-        yield edge[1][1], (edge, sigs[0])
+    sig_of = _signatures_by_id(grouped["sig"])
+    by_second: dict[int, Batch] = {}
+    for edges in grouped["edge"]:
+        for edge in edges:
+            by_second.setdefault(id_range(edge[1][1], ranges), Batch()).append((edge, sig_of[edge[0][1]]))
+    yield from by_second.items()
 
 
 def _verified(joined, cutoff: float):
     """Edges whose two signatures agree on at least `cutoff` of their positions."""
     _, grouped = joined
-    sigs = list(grouped["sig"])
-    for edge, first_sig in grouped["edge"]:
-        if float(np.mean(first_sig == sigs[0])) >= cutoff:
-            yield edge
+    sig_of = _signatures_by_id(grouped["sig"])
+    pairs = [pair for part in grouped["edge"] for pair in part]
+    if not pairs:
+        return
+    first = np.stack([sig for _, sig in pairs])
+    second = np.stack([sig_of[edge[1][1]] for edge, _ in pairs])
+    agree = (first == second).mean(axis=1) >= cutoff
+    kept = Batch(edge for (edge, _), ok in zip(pairs, agree.tolist()) if ok)
+    if kept:
+        yield kept
 
 
 class VerifyEdges(beam.PTransform):
-    """Candidate edges checked against the documents' whole signatures (two joins by id)."""
+    """Candidate edges checked against the documents' whole signatures: two joins by id range, each
+    group holding the signatures of 1/`ranges` of the documents (num_perm x 8 bytes each)."""
 
-    def __init__(self, cutoff: float):
+    def __init__(self, cutoff: float, ranges: int):
         super().__init__()
-        self._cutoff = cutoff
+        self._cutoff, self._ranges = cutoff, ranges
 
     def expand(self, inputs):
-        edges, sigs = inputs
-        by_first = edges | "KeyByFirst" >> beam.Map(lambda e: (e[0][1], e))
-        with_first = (({"edge": by_first, "sig": sigs}) | "JoinFirst" >> beam.CoGroupByKey()
-                      | "AttachFirst" >> beam.FlatMap(_attach_first_signature))
+        edges_by_first, sigs = inputs  # (range of the first id, edge batch), (id range, signature part)
+        with_first = (({"edge": edges_by_first, "sig": sigs}) | "JoinFirst" >> beam.CoGroupByKey()
+                      | "AttachFirst" >> beam.FlatMap(_attach_first_signatures, self._ranges))
         return (({"edge": with_first, "sig": sigs}) | "JoinSecond" >> beam.CoGroupByKey()
                 | "Verify" >> beam.FlatMap(_verified, self._cutoff))
 
@@ -165,16 +303,13 @@ def _survivor_ids(components: dict) -> dict[str, str]:
     return {node[1]: root[1] for node, root in components.items() if node != root}
 
 
-def _drop_or_keep(joined):
-    """(id, {"doc": [doc], "root": [root id]}) -> the document, or its rejection in favour of root."""
+def _drop_or_keep(joined, keeper_of: dict[str, str] | None = None):
+    """(id, {"doc": [doc], "root": [root id]}) -> the document, or its rejection as an exact copy or in
+    favour of root (one-element batches: the distributed mode joins documents one by one)."""
     _, grouped = joined
     roots = list(grouped["root"])
     for doc in grouped["doc"]:
-        if roots:
-            yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(
-                doc, STAGE, "near_duplicate", f"MinHash LSH candidate of {roots[0]}", duplicate_of=roots[0]))
-        else:
-            yield doc
+        yield from _drop_duplicates([doc], {doc.id: roots[0]} if roots else {}, keeper_of)
 
 
 def _warn_unconverged(count: int, rounds: int) -> None:
@@ -188,29 +323,40 @@ class NearDedup(beam.PTransform):
     """MinHash LSH near-duplicates. Clustering: union-find over the candidate edges on one worker
     (``components: single_worker``; memory about 200 bytes per document that has a near duplicate,
     never texts), or large-star/small-star rounds over the edges (``components: distributed``;
-    components.py), whose survivors are joined to the documents by id."""
+    components.py), whose survivors are joined to the documents by id.
 
-    def __init__(self, spec: MinHashSpec):
+    With `exact_keepers` ((removed id, keeper id) pairs from ExactKeepers over the same batches), the
+    exact copies take no part in the candidate groups and are dropped in the same pass as the near
+    ones: the result equals exact dedup followed by near dedup, with the documents held back once
+    for a side input instead of twice."""
+
+    def __init__(self, spec: MinHashSpec, exact_keepers=None):
         super().__init__()
-        self._spec = spec
+        self._spec, self._exact_keepers = spec, exact_keepers
         if spec.bands:
             self.bands, self.rows = spec.bands, spec.num_perm // spec.bands
         else:
             self.bands, self.rows = choose_bands(spec.threshold, spec.num_perm, spec.false_negative_weight)
 
-    def expand(self, docs):
+    def expand(self, batches):
         spec = self._spec
-        buckets = (docs
-                   | "Batch" >> beam.BatchElements(min_batch_size=spec.batch_size, max_batch_size=spec.batch_size)
+        exact = ({"keeper_of": beam.pvalue.AsDict(self._exact_keepers)} if self._exact_keepers is not None else {})
+        excluded = {"excluded": exact["keeper_of"]} if exact else {}
+        buckets = (batches
                    | "BandBuckets" >> beam.ParDo(_BandBucketsDoFn(spec, self.bands, self.rows)
                                                  ).with_outputs(SIGNATURES, main="buckets"))
-        edges = (buckets.buckets
-                 | "GroupByBandRange" >> beam.GroupByKey()
-                 | "BucketEdges" >> beam.FlatMap(bucket_edges_from_arrays)
-                 | "UniqueEdges" >> beam.Distinct())
+        edge_batches = (buckets.buckets
+                        | "GroupByRange" >> beam.GroupByKey()
+                        | "BucketEdges" >> beam.FlatMap(_edge_batches_by_range, spec.hash_ranges, **excluded)
+                        | "GroupByEdgeRange" >> beam.GroupByKey()
+                        | "UniqueEdges" >> beam.FlatMap(_unique_edges))
         if spec.verify_cutoff() is not None:
-            edges = (edges, buckets[SIGNATURES]) | "VerifyEdges" >> VerifyEdges(spec.verify_cutoff())
+            edge_batches = ((edge_batches, buckets[SIGNATURES])
+                            | "VerifyEdges" >> VerifyEdges(spec.verify_cutoff(), spec.hash_ranges))
+        else:
+            edge_batches = edge_batches | "EdgeBatches" >> beam.Values()
         if spec.components == "distributed":
+            edges = unbatch(edge_batches, "Edges")  # the star rounds go edge by edge
             node_roots = edges | "Components" >> DistributedComponents(spec.component_rounds)
             rounds = spec.component_rounds
             as_node = node_roots | "AsNode" >> beam.Map(lambda nr: (nr[0], 1))
@@ -220,20 +366,26 @@ class NearDedup(beam.PTransform):
                  | "CountUnconverged" >> beam.CombineGlobally(sum)
                  | "Warn" >> beam.Map(_warn_unconverged, rounds))
             by_id = node_roots | "RootById" >> beam.Map(lambda nr: (nr[0][1], nr[1][1]))
-            docs_by_id = docs | "DocById" >> beam.Map(lambda d: (d.id, d))
-            return (({"doc": docs_by_id, "root": by_id}) | "JoinRoots" >> beam.CoGroupByKey()
-                    | "DropNearDuplicates" >> beam.FlatMap(_drop_or_keep).with_outputs(REJECTED, main="documents"))
-        survivors = (edges
+            docs_by_id = unbatch(batches, "Documents") | "DocById" >> beam.Map(lambda d: (d.id, d))
+            joined = (({"doc": docs_by_id, "root": by_id}) | "JoinRoots" >> beam.CoGroupByKey()
+                      | "DropNearDuplicates" >> beam.FlatMap(_drop_or_keep, **exact).with_outputs(
+                          REJECTED, main="documents"))
+            return {"documents": (unbatch(joined.documents, "KeptDocuments")
+                                  | "Rebatch" >> beam.BatchElements(min_batch_size=spec.batch_size,
+                                                                    max_batch_size=spec.batch_size)
+                                  | "AsBatches" >> beam.Map(Batch)),
+                    REJECTED: joined[REJECTED]}
+        survivors = (edge_batches
                      | "AllEdges" >> beam.combiners.ToList()
-                     | "Components" >> beam.Map(connected_components)
+                     | "Components" >> beam.Map(lambda batches: connected_components(_all_edges(batches)))
                      | "SurvivorIds" >> beam.Map(_survivor_ids))
-        return docs | "DropNearDuplicates" >> beam.FlatMap(
-            _drop_near_duplicates, survivor_of=beam.pvalue.AsSingleton(survivors)
+        return batches | "DropNearDuplicates" >> beam.FlatMap(
+            _drop_duplicates, survivor_of=beam.pvalue.AsSingleton(survivors), **exact
         ).with_outputs(REJECTED, main="documents")
 
 
 class Dedup(beam.PTransform):
-    """Outputs ``documents`` and ``rejected`` (boilerplate, exact_duplicate, near_duplicate)."""
+    """Batches -> ``documents`` and ``rejected`` (boilerplate, exact_duplicate, near_duplicate), batched."""
 
     def __init__(self, spec: DedupSpec):
         super().__init__()
@@ -244,11 +396,12 @@ class Dedup(beam.PTransform):
         if self._spec.lines:
             lines = docs | "Lines" >> LineDedup(self._spec.lines)
             docs, rejected = lines.documents, rejected + [lines[REJECTED]]
-        if self._spec.exact:
+        if self._spec.exact and not self._spec.minhash:
             exact = docs | "Exact" >> ExactDedup()
             docs, rejected = exact.documents, rejected + [exact[REJECTED]]
         if self._spec.minhash:
-            near = docs | "MinHash" >> NearDedup(self._spec.minhash)
-            docs, rejected = near.documents, rejected + [near[REJECTED]]
+            keepers = docs | "ExactKeepers" >> ExactKeepers() if self._spec.exact else None
+            near = docs | "MinHash" >> NearDedup(self._spec.minhash, keepers)
+            docs, rejected = near["documents"], rejected + [near[REJECTED]]
         return {"documents": docs,
                 REJECTED: rejected | "FlattenRejected" >> beam.Flatten(pipeline=docs.pipeline)}

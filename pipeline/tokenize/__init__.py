@@ -1,6 +1,6 @@
 """Tokenize stage: batch-encode kept documents, pack them into rows, write sized shards.
 
-Graph: documents -> BatchElements -> encode (tokenizer loaded once per worker in DoFn.setup)
+Graph: batches of documents -> encode (tokenizer loaded once per worker in DoFn.setup)
 -> plan: (id, length) grouped by bucket (a hash of the id), each bucket's lengths in id order, then
    one global step over those arrays (4 bytes per kept document, on one worker) that gives every
    bucket its start offset (packed) or first row and the shard boundaries (unpacked): O(buckets +
@@ -14,6 +14,7 @@ import apache_beam as beam
 import numpy as np
 
 from mathcorpus.document import Document
+from mathcorpus.pipeline.batches import batched
 from mathcorpus.pipeline.tokenize.encode import Encoder, TokenizerError, encoder_options, read_tokenizer
 from mathcorpus.pipeline.tokenize.pack import (assemble_rows, assemble_unpacked, bucket_lengths, bucket_of,
                                                layout_packed, layout_unpacked, place_bucket_packed,
@@ -48,8 +49,9 @@ class _EncodeDoFn(beam.DoFn):
         self._encoder = Encoder.from_spec(self._spec)
 
     def process(self, batch: list[Document]):
-        for doc, (ids, values) in zip(batch, self._encoder.encode([d.text for d in batch])):
-            yield doc.id, doc.source, doc.language or "unknown", ids, values
+        for part in batched(batch, self._spec.batch_size):
+            for doc, (ids, values) in zip(part, self._encoder.encode([d.text for d in part])):
+                yield doc.id, doc.source, doc.language or "unknown", ids, values
 
 
 def _place(bucket_docs, plan, spec: TokenizeSpec):
@@ -116,11 +118,9 @@ class Tokenize(beam.PTransform):
                      "columns": ["input_ids"] + (["num_values"] if spec.numbers == "xval" else [])
                      + ["doc_ids"]}
 
-    def expand(self, docs):
+    def expand(self, batches):
         spec = self._spec
-        encoded = (docs
-                   | "Batch" >> beam.BatchElements(min_batch_size=spec.batch_size, max_batch_size=spec.batch_size)
-                   | "Encode" >> beam.ParDo(_EncodeDoFn(spec)))
+        encoded = batches | "Encode" >> beam.ParDo(_EncodeDoFn(spec))
         # The plan: per bucket, the lengths of its documents in id order (4 bytes each, one worker),
         # reduced to O(buckets + shards) numbers that every worker gets as a side input.
         per_bucket = (encoded

@@ -263,3 +263,26 @@ def test_distributed_components_remove_the_same_documents(tmp_path):
         rejected = pq.read_table(sorted(glob.glob(str(tmp_path / mode / "rejected" / "*.parquet")))).to_pylist()
         removed[mode] = {r["id"]: r["duplicate_of"] for r in rejected}
     assert removed["distributed"] == removed["single_worker"] and len(removed["single_worker"]) >= 25
+
+
+@pytest.mark.parametrize("components", ["single_worker", "distributed"])
+def test_exact_and_near_dedup_together_equal_exact_then_near(tmp_path, components):
+    """Exact copies take no part in near dedup: an exact copy that would win a near cluster (the
+    longest raw text, by its doubled spaces) is removed as an exact copy, and the near cluster's
+    survivor is chosen among the others."""
+    from corpus import prose
+
+    base = prose(7, 200)
+    rows = [{"id": "a", "text": base},
+            {"id": "a2", "text": base.replace(" ", "  ")},  # same normalized text, the longest raw text
+            {"id": "b", "text": base + " also"},  # a near copy, longer than a
+            {"id": "c", "text": prose(8, 200)}]
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
+        "name": "both", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+        "dedup": {"exact": True, "minhash": {"num_perm": 128, "keep": "longest", "components": components}}}))
+    manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
+    rejected = pq.read_table(sorted(glob.glob(str(tmp_path / "out" / "rejected" / "*.parquet")))).to_pylist()
+    assert {r["id"]: (r["reason"], r["duplicate_of"]) for r in rejected} == {
+        "s/a2": ("exact_duplicate", "s/a"), "s/a": ("near_duplicate", "s/b")}
+    assert manifest["counts"]["kept"] == 2
