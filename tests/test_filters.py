@@ -159,6 +159,10 @@ def test_classifier_trains_scores_and_is_deterministic(tmp_path):
         score = v.scores["math_score"] if isinstance(v, Document) else float(v.detail.split()[1])
         assert score == pytest.approx(p, abs=1e-3)
         assert isinstance(v, Document) == (p >= 0.5)
+    # a lone surrogate (a JSON escape such as "\ud800") is scored, not an error: the lines reach
+    # fastText as bytes
+    lone = math_probabilities(model, ["import numpy as np \ud800 x = np.zeros(3)", ""])
+    assert 0.0 <= lone[0] <= 1.0 and 0.0 <= lone[1] <= 1.0
 
 
 def auc(pos, neg):
