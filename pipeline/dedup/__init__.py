@@ -41,20 +41,6 @@ def _duplicates_of_keeper(group) -> list[tuple[str, str]]:
     return [(other, ids[0]) for other in ids[1:]]
 
 
-def _drop_exact_duplicates(batch: list[Document], keeper_of: dict[str, str]):
-    if not keeper_of:
-        yield from emit(batch)
-        return
-    kept, rejected = [], []
-    for doc in batch:
-        keeper = keeper_of.get(doc.id)
-        if keeper is None:
-            kept.append(doc)
-        else:
-            rejected.append(_exact_rejection(doc, keeper))
-    yield from emit(kept, rejected)
-
-
 def _exact_keys(batch: list[Document]) -> list[str]:
     return [exact_key(d.text) for d in batch]
 
@@ -109,7 +95,8 @@ class ExactDedup(beam.PTransform):
     def expand(self, batches):
         keeper_of = batches | "Keepers" >> ExactKeepers()
         return batches | "DropExactDuplicates" >> beam.FlatMap(
-            _drop_exact_duplicates, keeper_of=beam.pvalue.AsDict(keeper_of)).with_outputs(REJECTED, main="documents")
+            _drop_duplicates, survivor_of={}, keeper_of=beam.pvalue.AsDict(keeper_of)
+        ).with_outputs(REJECTED, main="documents")
 
 
 def survivor_rank(doc: Document, keep: str) -> tuple:
@@ -129,25 +116,23 @@ def _inverted(text: str) -> str:
     return "".join(chr(0x7F - ord(c)) for c in text)
 
 
-def _exact_rejection(doc: Document, keeper: str) -> Rejection:
-    return Rejection.of(doc, STAGE, "exact_duplicate", f"same normalized text as {keeper}", duplicate_of=keeper)
-
-
-def _near_rejection(doc: Document, root: str) -> Rejection:
-    return Rejection.of(doc, STAGE, "near_duplicate", f"MinHash LSH candidate of {root}", duplicate_of=root)
-
-
 def _drop_duplicates(batch: list[Document], survivor_of: dict[str, str], keeper_of: dict[str, str] | None = None):
-    """Exact copies (when exact dedup ran with near dedup) and near copies of a batch, in one pass."""
+    """Exact copies (`keeper_of`: removed id -> the copy kept) and near copies (`survivor_of`: id -> its
+    cluster's survivor) of a batch, in one pass."""
     keeper_of = keeper_of or {}
+    if not keeper_of and not survivor_of:
+        yield from emit(batch)
+        return
     kept, rejected = [], []
     for doc in batch:
         keeper = keeper_of.get(doc.id)
         root = survivor_of.get(doc.id, doc.id)
         if keeper is not None:
-            rejected.append(_exact_rejection(doc, keeper))
+            rejected.append(Rejection.of(doc, STAGE, "exact_duplicate", f"same normalized text as {keeper}",
+                                         duplicate_of=keeper))
         elif root != doc.id:
-            rejected.append(_near_rejection(doc, root))
+            rejected.append(Rejection.of(doc, STAGE, "near_duplicate", f"MinHash LSH candidate of {root}",
+                                         duplicate_of=root))
         else:
             kept.append(doc)
     yield from emit(kept, rejected)
