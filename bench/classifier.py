@@ -195,10 +195,13 @@ def throughput(model_path: str, texts: list[str], repeat: int = 4) -> None:
     from mathcorpus.document import Document
     from mathcorpus.filters import ApplyFilter
     from mathcorpus.filters.classifier import MathClassifier, load_model
-    from mathcorpus.pipeline.batches import BATCH_DOCS
+    from mathcorpus.batches import BATCH_DOCS
     from mathcorpus.recipe import ClassifierSpec, SourceSpec
     from mathcorpus.sources import ReadSource
+    from mathcorpus.workers import tune_collector
 
+    # the thresholds a pipeline worker runs with (mathcorpus.workers), for every measure below alike
+    tune_collector()
     texts = texts * repeat
     docs = [Document(id=f"d{i}", text=t, source="bench") for i, t in enumerate(texts)]
     model = load_model(model_path)

@@ -2,7 +2,7 @@
 
     sources -> language -> quality -> classifier -> dedup -> decontaminate -> tokenize -> shards
                   every stage's rejections ---------------------------------------> rejected/
-Documents and rejections travel in batches (lists, pipeline/batches.py): Beam's per-element cost is
+Documents and rejections travel in batches (lists, batches.py): Beam's per-element cost is
 paid per batch.
 Accounting is a property of the graph: inputs are counted where sources emit, kept documents where
 they are written, rejections where they are written; the manifest step checks that they add up.
@@ -23,7 +23,7 @@ from mathcorpus.filters.language.packages import ResolveRelativeImports
 from mathcorpus.filters.language import LanguageFilter
 from mathcorpus.filters.quality import QualityFilter
 from mathcorpus.pipeline.assets import ensure_assets
-from mathcorpus.pipeline.batches import count_by
+from mathcorpus.batches import count_by
 from mathcorpus.pipeline.decontaminate import Decontaminate
 from mathcorpus.pipeline.dedup import Dedup
 from mathcorpus.pipeline.ids import UniqueIds
@@ -33,6 +33,7 @@ from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, Writ
 from mathcorpus.pipeline.tokenize import Tokenize
 from mathcorpus.recipe import Recipe
 from mathcorpus.sources import ReadSource, input_bytes
+from mathcorpus.workers import collector_tuned
 
 REJECTED = "rejected"
 OUTPUT_PARTS = ("documents", "rejected", "shards", "reports", "manifest.json")
@@ -177,6 +178,6 @@ def run_recipe(recipe: Recipe, output: str | None = None, beam_args: Sequence[st
     recipe = prepare_for_runner(recipe, beam_args)  # remote runners: staged assets, shared sources
     status("running the Beam pipeline")
     options = PipelineOptions(list(beam_args))
-    with beam.Pipeline(options=options) as p:
+    with collector_tuned(), beam.Pipeline(options=options) as p:
         build_pipeline(p, recipe, out_dir)
     return json.loads(storage.read_bytes(storage.join(out_dir, "manifest.json")))

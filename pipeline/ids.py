@@ -17,7 +17,7 @@ import hashlib
 import apache_beam as beam
 
 from mathcorpus.document import Document, Rejection
-from mathcorpus.pipeline.batches import RepeatedHashes, emit, hashes64, is_member
+from mathcorpus.batches import RepeatedHashes, emit, hashes64, is_member
 
 REJECTED = "rejected"
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mathcorpus import __version__, storage
-from mathcorpus.pipeline.batches import Batch
+from mathcorpus.batches import Batch
 
 DOCUMENT_SCHEMA = pa.schema([
     ("id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("kind", pa.string()),

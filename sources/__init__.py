@@ -1,7 +1,7 @@
 """Sources turn a recipe's `sources:` entries into a PCollection of Documents.
 
 Each source kind is a module with a pure reader (tested without Beam); ``ReadSource`` is the one
-PTransform over them. Its main output is batches (lists) of Documents (see pipeline/batches.py); its
+PTransform over them. Its main output is batches (lists) of Documents (see batches.py); its
 ``rejected`` output holds batches of what could not be read, with a reason, so every input is
 accounted for from the first stage on.
 """
@@ -15,13 +15,14 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from mathcorpus import storage
+from mathcorpus.batches import BATCH_DOCS, BATCH_TEXT_CHARS, emit
 from mathcorpus.document import Rejection, Verdict
-from mathcorpus.pipeline.batches import BATCH_DOCS, BATCH_TEXT_CHARS, emit
 from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources import arxiv, git, hf
 from mathcorpus.sources.files import list_files, read_path
 from mathcorpus.sources.jsonl import is_compressed, read_jsonl, split_ranges
 from mathcorpus.sources.parquet import read_parquet, row_group_units
+from mathcorpus.workers import WorkerDoFn
 
 REJECTED = "rejected"
 
@@ -94,7 +95,7 @@ def read_unit(unit, spec: SourceSpec) -> Iterator[Verdict]:
         yield from read_jsonl(path, spec, start, end)
 
 
-class _ReadUnitDoFn(beam.DoFn):
+class _ReadUnitDoFn(WorkerDoFn):
     def __init__(self, spec: SourceSpec):
         self._spec = spec
 

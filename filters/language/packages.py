@@ -15,7 +15,7 @@ import apache_beam as beam
 
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.filters.language.rules import RELATIVE_PENDING
-from mathcorpus.pipeline.batches import REJECTED, Batch, emit_verdicts
+from mathcorpus.batches import REJECTED, Batch, emit_verdicts
 
 
 def package_key(doc_or_rejection) -> tuple[str, str, str, str]:

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import apache_beam as beam
 
+from mathcorpus.batches import emit_verdicts
 from mathcorpus.document import Document, Rejection
-from mathcorpus.pipeline.batches import emit_verdicts
 from mathcorpus.pipeline.decontaminate.benchmarks import FormalItem, TextItem, read_benchmark
 from mathcorpus.pipeline.decontaminate.formal import cut_declarations, formal_index, is_formal
 from mathcorpus.pipeline.decontaminate.index import NgramIndex, build_index, masked_text, match_text
 from mathcorpus.pipeline.decontaminate.ngrams import word_spans
 from mathcorpus.recipe import DecontaminateSpec
+from mathcorpus.workers import WorkerDoFn
 
 REJECTED, HITS = "rejected", "hits"
 STAGE = "decontaminate"
@@ -62,7 +63,7 @@ def decontaminate_document(doc: Document, index: NgramIndex, formal: dict, spec:
     return doc, hits
 
 
-class _MatchDoFn(beam.DoFn):
+class _MatchDoFn(WorkerDoFn):
     def __init__(self, spec: DecontaminateSpec):
         self._spec = spec
 

@@ -4,7 +4,7 @@ Exact: the surviving copy is the smallest document id of each group. Near: the s
 cluster follows `keep` (smallest id, longest, highest math_score; ties by id), so the result does not
 depend on worker order. Every removed document is a Rejection whose `duplicate_of` names the survivor.
 
-Documents arrive and leave in batches (pipeline/batches.py). Bounded memory: exact dedup counts 64-bit
+Documents arrive and leave in batches (batches.py). Bounded memory: exact dedup counts 64-bit
 text hashes as arrays, then shuffles (hash, id) pairs only for documents whose hash repeats; the ids it
 removes are a side input.
 Near-dup clustering ships only ids: signatures are computed per batch in NumPy, band hashes are grouped by (band, hash range) as
@@ -20,14 +20,15 @@ import logging
 import apache_beam as beam
 import numpy as np
 
+from mathcorpus.batches import REJECTED, Batch, RepeatedHashes, batched, emit, hash64, is_member, unbatch
 from mathcorpus.document import Document, Rejection
-from mathcorpus.pipeline.batches import REJECTED, Batch, RepeatedHashes, batched, emit, hash64, is_member, unbatch
 from mathcorpus.pipeline.dedup.exact import exact_key
 from mathcorpus.pipeline.dedup.lines import LineDedup
 from mathcorpus.pipeline.dedup.components import DistributedComponents
 from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, choose_bands, connected_components,
                                                flat_signatures, permutations)
 from mathcorpus.recipe import DedupSpec, MinHashSpec
+from mathcorpus.workers import WorkerDoFn
 
 SIGNATURES = "signatures"
 SUSPECT_RANGES = 64
@@ -181,13 +182,14 @@ def bucket_edges(parts, excluded=()) -> set[tuple]:
     return edges
 
 
-class _BandBucketsDoFn(beam.DoFn):
+class _BandBucketsDoFn(WorkerDoFn):
     """A batch of documents -> one element per hash range present (band_range_parts)."""
 
     def __init__(self, spec: MinHashSpec, bands: int, rows: int):
         self._spec, self._bands, self._rows = spec, bands, rows
 
     def setup(self):
+        super().setup()
         self._perms = permutations(self._spec.num_perm)
 
     def process(self, batch: list[Document]):

@@ -13,7 +13,7 @@ import apache_beam as beam
 import numpy as np
 
 from mathcorpus.document import Document, Rejection
-from mathcorpus.pipeline.batches import REJECTED, RepeatedHashes, emit, hash64
+from mathcorpus.batches import REJECTED, RepeatedHashes, emit, hash64
 from mathcorpus.recipe import LineDedupSpec
 
 

@@ -13,14 +13,15 @@ from __future__ import annotations
 import apache_beam as beam
 import numpy as np
 
+from mathcorpus.batches import batched
 from mathcorpus.document import Document
-from mathcorpus.pipeline.batches import batched
 from mathcorpus.pipeline.tokenize.encode import Encoder, TokenizerError, encoder_options, read_tokenizer
 from mathcorpus.pipeline.tokenize.pack import (assemble_rows, assemble_unpacked, bucket_lengths, bucket_of,
                                                layout_packed, layout_unpacked, place_bucket_packed,
                                                place_bucket_unpacked, shard_capacity)
 from mathcorpus.pipeline.tokenize.shards import write_shard
 from mathcorpus.recipe import TokenizeSpec
+from mathcorpus.workers import WorkerDoFn
 
 UINT16_VOCAB = 1 << 16
 
@@ -41,11 +42,12 @@ def _sum_pairs(pairs):
     return docs, tokens
 
 
-class _EncodeDoFn(beam.DoFn):
+class _EncodeDoFn(WorkerDoFn):
     def __init__(self, spec: TokenizeSpec):
         self._spec = spec
 
     def setup(self):
+        super().setup()
         self._encoder = Encoder.from_spec(self._spec)
 
     def process(self, batch: list[Document]):

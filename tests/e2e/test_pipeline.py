@@ -84,6 +84,29 @@ def test_rerun_is_byte_identical_and_multiprocessing_matches(corpus):
     assert output_bytes(root / "multi") == reference
 
 
+def test_a_run_gives_the_caller_its_garbage_collector_settings_back(tmp_path):
+    import gc
+
+    from mathcorpus.workers import GC_THRESHOLDS
+
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"text": f"document {i} about primes"}) + "\n"
+                                              for i in range(5)))
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
+        "name": "gc", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl"}], "dedup": {"exact": True}}))
+    before = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)
+    try:
+        seen = []
+        gc.callbacks.append(lambda phase, info: seen.append(gc.get_threshold()) if phase == "start" else None)
+        manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
+        gc.callbacks.pop()
+        assert manifest["counts"]["kept"] == 5
+        assert gc.get_threshold() == (700, 10, 10)
+        assert GC_THRESHOLDS in seen  # the run itself collected with the workers' thresholds
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_dedup_only_recipe_is_valid(tmp_path):
     (tmp_path / "a.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in ["x y z", "x y z", "q"]))
     (tmp_path / "r.yaml").write_text(yaml.safe_dump({"name": "d", "sources": [{"kind": "jsonl", "path": "a.jsonl"}],
