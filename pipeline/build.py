@@ -23,7 +23,7 @@ from mathcorpus.filters.language.packages import ResolveRelativeImports
 from mathcorpus.filters.language import LanguageFilter
 from mathcorpus.filters.quality import QualityFilter
 from mathcorpus.pipeline.assets import ensure_assets
-from mathcorpus.batches import count_by
+from mathcorpus.batches import Batch, count_by
 from mathcorpus.pipeline.decontaminate import Decontaminate
 from mathcorpus.pipeline.dedup import Dedup
 from mathcorpus.pipeline.ids import UniqueIds
@@ -67,6 +67,14 @@ def _sum_by(batches, label: str, key: Callable, text: Callable, where: Callable 
     return (batches
             | f"{label}Key" >> beam.FlatMap(_files_and_bytes_by, key, text, where)
             | f"{label}Sum" >> beam.CombinePerKey(_files_and_bytes))
+
+
+def _dedup_records(batch: list):
+    """(reason, source, survivor, UTF-8 bytes) of a batch's dedup rejections, as one element."""
+    records = Batch((r.reason, r.source, r.duplicate_of, len((r.text or "").encode("utf-8", "surrogatepass")))
+                    for r in batch if r.stage == "dedup")
+    if records:
+        yield records
 
 
 def table_files(recipe: Recipe) -> int:
@@ -123,17 +131,14 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     side = beam.pvalue.AsList
     recipe_dict = recipe.to_dict()
 
-    duplicates = (all_rejected
-                  | "DedupRecords" >> beam.FlatMap(lambda batch: [
-                      (r.reason, r.source, r.duplicate_of, len((r.text or "").encode("utf-8", "surrogatepass")))
-                      for r in batch if r.stage == "dedup"]))
+    duplicates = all_rejected | "DedupRecords" >> beam.FlatMap(_dedup_records)
 
     def finish(_, inputs, kept, dropped, kept_rows, rejected_rows, shards, token_counts, hits, duplicates,
                lang_kept, lang_dropped, lang_analysis):
         counts = summarize_counts(inputs, kept, dropped)  # raises AccountingError if anything is lost
         tables = {"documents": {"rows": sum(kept_rows)}, "rejected": {"rows": sum(rejected_rows)}}
         manifest = build_manifest(recipe=recipe_dict, counts=counts, tables=tables, tokenizer=tokenizer,
-                                  duplicates=duplicates,
+                                  duplicates=[d for part in duplicates for d in part],
                                   shards=shards, token_counts=token_counts, hits=hits[0] if hits else [],
                                   languages=language_summary(lang_kept, lang_dropped, lang_analysis, token_counts))
         write_manifest(out_dir, manifest)

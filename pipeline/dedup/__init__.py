@@ -67,19 +67,24 @@ def _suspect_pairs(keyed_batch, repeated: np.ndarray):
 
 
 def _exact_duplicates(keyed):
-    """(removed id, keeper id) pairs of one range's suspects."""
+    """(removed id, keeper id) pairs of one range's suspects, as one element."""
     _, parts = keyed
     ids_by_key: dict[str, list] = {}
     for part in parts:
         for key, doc_id in part:
             ids_by_key.setdefault(key, []).append(doc_id)
-    for group in ids_by_key.items():
-        yield from _duplicates_of_keeper(group)
+    pairs = Batch(pair for group in ids_by_key.items() for pair in _duplicates_of_keeper(group))
+    if pairs:
+        yield pairs
+
+
+def _merged(parts: list) -> dict:
+    return {removed: keeper for part in parts for removed, keeper in part}
 
 
 class ExactKeepers(beam.PTransform):
-    """Batches -> (removed id, keeper id) pairs. Text hashes are counted as arrays; (key, id) pairs are
-    shuffled only for repeated hashes, never texts."""
+    """Batches -> one dict {removed id: keeper id} (a singleton). Text hashes are counted as arrays;
+    (key, id) pairs are shuffled only for repeated hashes, never texts."""
 
     def expand(self, batches):
         keyed = batches | "ExactKeys" >> beam.FlatMap(_with_exact_keys)
@@ -87,7 +92,9 @@ class ExactKeepers(beam.PTransform):
         return (keyed
                 | "Suspects" >> beam.FlatMap(_suspect_pairs, beam.pvalue.AsSingleton(repeated))
                 | "GroupByRange" >> beam.GroupByKey()
-                | "Duplicates" >> beam.FlatMap(_exact_duplicates))
+                | "Duplicates" >> beam.FlatMap(_exact_duplicates)
+                | "AllDuplicates" >> beam.combiners.ToList()
+                | "KeeperOf" >> beam.Map(_merged))
 
 
 class ExactDedup(beam.PTransform):
@@ -96,7 +103,7 @@ class ExactDedup(beam.PTransform):
     def expand(self, batches):
         keeper_of = batches | "Keepers" >> ExactKeepers()
         return batches | "DropExactDuplicates" >> beam.FlatMap(
-            _drop_duplicates, survivor_of={}, keeper_of=beam.pvalue.AsDict(keeper_of)
+            _drop_duplicates, survivor_of={}, keeper_of=beam.pvalue.AsSingleton(keeper_of)
         ).with_outputs(REJECTED, main="documents")
 
 
@@ -312,7 +319,7 @@ class NearDedup(beam.PTransform):
     never texts), or large-star/small-star rounds over the edges (``components: distributed``;
     components.py), whose survivors are joined to the documents by id.
 
-    With `exact_keepers` ((removed id, keeper id) pairs from ExactKeepers over the same batches), the
+    With `exact_keepers` (ExactKeepers' {removed id: keeper id} over the same batches), the
     exact copies take no part in the candidate groups and are dropped in the same pass as the near
     ones: the result equals exact dedup followed by near dedup, with the documents held back once
     for a side input instead of twice."""
@@ -327,7 +334,8 @@ class NearDedup(beam.PTransform):
 
     def expand(self, batches):
         spec = self._spec
-        exact = ({"keeper_of": beam.pvalue.AsDict(self._exact_keepers)} if self._exact_keepers is not None else {})
+        exact = ({"keeper_of": beam.pvalue.AsSingleton(self._exact_keepers)} if self._exact_keepers is not None
+                 else {})
         excluded = {"excluded": exact["keeper_of"]} if exact else {}
         buckets = (batches
                    | "BandBuckets" >> beam.ParDo(_BandBucketsDoFn(spec, self.bands, self.rows)
