@@ -42,17 +42,13 @@ def _duplicates_of_keeper(group) -> list[tuple[str, str]]:
     return [(other, ids[0]) for other in ids[1:]]
 
 
-def _exact_keys(batch: list[Document]) -> list[str]:
-    return [exact_key(d.text) for d in batch]
-
-
 def _key_hashes(keys: list[str]) -> np.ndarray:
     """The first 8 bytes of each hex SHA-1 key, as uint64 (the keys are already uniform hashes)."""
     return np.array([int(k[:16], 16) for k in keys], dtype=np.uint64)
 
 
 def _with_exact_keys(batch: list[Document]):
-    keys = _exact_keys(batch)
+    keys = [exact_key(d.text) for d in batch]
     yield keys, _key_hashes(keys), [d.id for d in batch]
 
 
@@ -150,7 +146,7 @@ def band_range_parts(hashes: np.ndarray, members: list, ranges: int):
     """A batch's band hashes [documents, bands] -> (hash range, part) for every range present; a part
     is (hashes, their bands, their documents' index in `members`, members): all bands of a range
     travel together, so a batch costs Beam `ranges` elements, not bands x ranges."""
-    docs, bands = hashes.shape
+    bands = hashes.shape[1]
     flat = hashes.ravel()
     which = flat % np.uint64(ranges)
     order = np.argsort(which, kind="stable")
