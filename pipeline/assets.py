@@ -13,7 +13,7 @@ import json
 from typing import Callable
 
 from mathcorpus import storage
-from mathcorpus.filters.classifier import (PREPROCESS_VERSION, examples_from_files, read_texts,
+from mathcorpus.filters.classifier import (MODEL_BUCKET, MODEL_DIM, PREPROCESS_VERSION, examples_from_files, read_texts,
                                            train_bootstrap, train_classifier)
 from mathcorpus.pipeline.tokenize.train import train_bpe
 from mathcorpus.recipe import Recipe
@@ -43,7 +43,8 @@ def ensure_assets(recipe: Recipe, status: Status = lambda _: None) -> None:
     clf = recipe.filters.math_classifier
     if clf and clf.train_if_missing:
         boot = clf.train_if_missing
-        params = {**boot.model_dump(), "preprocess_version": PREPROCESS_VERSION}  # a new one retrains
+        params = {**boot.model_dump(), "preprocess_version": PREPROCESS_VERSION,  # a new one retrains
+                  "dim": MODEL_DIM, "bucket": MODEL_BUCKET}
         fp = _fingerprint([boot.math, boot.other, boot.unlabeled], params)
         if not _up_to_date(clf.model, fp):
             status(f"training the math classifier -> {clf.model}")
