@@ -110,7 +110,8 @@ class ResolveRelativeImports(beam.PTransform):
                                      for d in batch)
 
         # Only the held-back files wait for the package counts (a side input makes Beam hold back its
-        # whole main input); every other document goes straight on.
+        # whole main input); every other document goes straight on (Dataflow fuses the Flatten into
+        # the next stage; the DirectRunner still buffers its inputs there).
         split = kept | "SplitPending" >> beam.FlatMap(_split_pending).with_outputs(PENDING, main="settled")
         resolved = split[PENDING] | "Resolve" >> beam.FlatMap(resolve, shares=beam.pvalue.AsDict(seen)).with_outputs(
             REJECTED, main="documents")
