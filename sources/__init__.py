@@ -25,6 +25,9 @@ from mathcorpus.sources.parquet import read_parquet, row_group_units
 from mathcorpus.workers import WorkerDoFn
 
 REJECTED = "rejected"
+# Read units per Beam element, for kinds whose unit is one document (a file, a paper), so that their
+# batches are full ones; jsonl, parquet, hf and git units already hold many documents.
+UNITS_PER_ELEMENT = {"files": 256, "arxiv": 32}
 
 
 def read_units(spec: SourceSpec) -> list:
@@ -99,9 +102,9 @@ class _ReadUnitDoFn(WorkerDoFn):
     def __init__(self, spec: SourceSpec):
         self._spec = spec
 
-    def process(self, unit):
+    def process(self, units):
         kept, rejected, chars = [], [], 0
-        for verdict in read_unit(unit, self._spec):
+        for verdict in (v for unit in units for v in read_unit(unit, self._spec)):
             if isinstance(verdict, Rejection):
                 rejected.append(verdict)
                 if len(rejected) >= BATCH_DOCS:
@@ -125,7 +128,9 @@ class ReadSource(beam.PTransform):
 
     def expand(self, pbegin):
         units = read_units(self._spec)
+        per_element = UNITS_PER_ELEMENT.get(self._spec.kind, 1)
+        groups = [units[i:i + per_element] for i in range(0, len(units), per_element)]
         return (pbegin
-                | "Units" >> beam.Create(units, reshuffle=False)
+                | "Units" >> beam.Create(groups, reshuffle=False)
                 | "Spread" >> beam.Reshuffle()
                 | "Read" >> beam.ParDo(_ReadUnitDoFn(self._spec)).with_outputs(REJECTED, main="documents"))
