@@ -172,8 +172,10 @@ def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
             fh.write(json.dumps({"id": f"d{i:07d}", "text": t}) + "\n")
     recipe = {"name": "dedup-bench",
               "sources": [{"name": "b", "kind": "jsonl", "path": path, "id_field": "id"}],
+              # in-process: signatures on both cores (minhash.threads); worker processes: one thread each
               "dedup": {"exact": True, "minhash": {"num_perm": num_perm, "ngram": 5,
-                                                   "false_negative_weight": fn_weight}},
+                                                   "false_negative_weight": fn_weight,
+                                                   "threads": 1 if beam_args else min(2, os.cpu_count() or 1)}},
               "output": os.path.join(tmp, "out")}
     # in a child process, so that its peak memory is the pipeline's, not this bench's corpus
     with multiprocessing.get_context("spawn").Pool(1) as pool:

@@ -158,3 +158,25 @@ def test_large_star_small_star_equals_union_find_on_random_graphs():
     chain = [((i,), f"c{i:03d}") for i in range(200)]
     partial = components_in_memory(list(zip(chain, chain[1:])), rounds=1)
     assert all(root < node for node, root in partial.items())  # never a wrong merge
+
+
+def test_signatures_in_threads_equal_sequential_ones():
+    """minhash.threads: batches hashed side by side while the shared table of powers grows."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mathcorpus.pipeline.dedup import minhash
+
+    rng = random.Random(5)
+    batches = [[" ".join(f"w{rng.randint(0, 5000)}" for _ in range(rng.randint(50, 400) * (k + 1)))
+                for _ in range(8)] for k in range(24)]
+    perms = permutations(64)
+
+    def sigs(texts):
+        return flat_signatures(*batch_shingle_hashes(texts, 5), perms)
+
+    expected = [sigs(b) for b in batches]
+    for _ in range(3):
+        minhash._POWERS = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))  # grow again, concurrently
+        with ThreadPoolExecutor(4) as pool:
+            got = list(pool.map(sigs, batches))
+        assert all(np.array_equal(a, b) for a, b in zip(got, expected))

@@ -16,6 +16,7 @@ in memory, never texts.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import apache_beam as beam
 import numpy as np
@@ -194,14 +195,28 @@ class _BandBucketsDoFn(WorkerDoFn):
     def setup(self):
         super().setup()
         self._perms = permutations(self._spec.num_perm)
+        self._pool = ThreadPoolExecutor(self._spec.threads) if self._spec.threads > 1 else None
+
+    def teardown(self):
+        if self._pool is not None:
+            self._pool.shutdown()
 
     def process(self, batch: list[Document]):
         for part in batched(batch, self._spec.batch_size):
             yield from self._buckets(part)
 
+    def _signatures(self, texts: list[str]) -> np.ndarray:
+        return flat_signatures(*batch_shingle_hashes(texts, self._spec.ngram, self._spec.unit), self._perms)
+
     def _buckets(self, batch: list[Document]):
         spec = self._spec
-        sigs = flat_signatures(*batch_shingle_hashes([d.text for d in batch], spec.ngram, spec.unit), self._perms)
+        texts = [d.text for d in batch]
+        if self._pool is None or len(texts) < 2 * spec.threads:
+            sigs = self._signatures(texts)
+        else:  # NumPy releases the GIL: slices of the batch on several cores, in order
+            step = -(-len(texts) // spec.threads)
+            sigs = np.concatenate(list(self._pool.map(self._signatures, [texts[i:i + step]
+                                                                          for i in range(0, len(texts), step)])))
         if spec.verify_cutoff() is not None:
             for part in signature_parts([d.id for d in batch], sigs, spec.hash_ranges):
                 yield beam.pvalue.TaggedOutput(SIGNATURES, part)

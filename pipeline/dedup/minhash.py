@@ -34,18 +34,21 @@ _WORD_BYTE = np.zeros(256, dtype=bool)
 for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
     _WORD_BYTE[_c] = True
 _WORD_BYTE[0x80:] = True
-_POWERS = {"p": np.ones(1, dtype=np.uint64), "inv": np.ones(1, dtype=np.uint64)}
+_POWERS = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """P**i and P**-i mod 2**64 for i < n (grown on demand, kept per process)."""
-    if len(_POWERS["p"]) < n:
-        size = max(n, 2 * len(_POWERS["p"]))
+    """P**i and P**-i mod 2**64 for i < n (grown on demand, kept per process). The pair is replaced in
+    one assignment and read once, so threads computing signatures side by side see matching arrays."""
+    global _POWERS
+    p, inv = _POWERS
+    if len(p) < n:
+        size = max(n, 2 * len(p))
         with np.errstate(over="ignore"):
-            _POWERS["p"] = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, P64, dtype=np.uint64)], dtype=np.uint64)
-            _POWERS["inv"] = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, P64_INV, dtype=np.uint64)],
-                                        dtype=np.uint64)
-    return _POWERS["p"][:n], _POWERS["inv"][:n]
+            p = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, P64, dtype=np.uint64)], dtype=np.uint64)
+            inv = np.cumprod(np.r_[np.uint64(1), np.full(size - 1, P64_INV, dtype=np.uint64)], dtype=np.uint64)
+        _POWERS = (p, inv)
+    return p[:n], inv[:n]
 
 
 def _mix64(h: np.ndarray) -> np.ndarray:

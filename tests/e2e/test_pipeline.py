@@ -309,3 +309,26 @@ def test_exact_and_near_dedup_together_equal_exact_then_near(tmp_path, component
     assert {r["id"]: (r["reason"], r["duplicate_of"]) for r in rejected} == {
         "s/a2": ("exact_duplicate", "s/a"), "s/a": ("near_duplicate", "s/b")}
     assert manifest["counts"]["kept"] == 2
+
+
+def test_signature_threads_change_nothing_but_speed(tmp_path):
+    from corpus import prose
+
+    rows = []
+    for i in range(40):
+        text = prose(2000 + i, 150)
+        rows.append({"id": f"t{i:02d}", "text": text})
+        if i % 4 == 0:
+            words = text.split()
+            words[7] = "changed"
+            rows.append({"id": f"t{i:02d}n", "text": " ".join(words)})
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    removed = {}
+    for threads in (1, 3):
+        (tmp_path / f"{threads}.yaml").write_text(yaml.safe_dump({
+            "name": "threads", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+            "dedup": {"exact": True, "minhash": {"num_perm": 128, "threads": threads, "batch_size": 16}}}))
+        run_recipe(load_recipe(tmp_path / f"{threads}.yaml"), str(tmp_path / str(threads)))
+        rejected = pq.read_table(sorted(glob.glob(str(tmp_path / str(threads) / "rejected" / "*.parquet")))).to_pylist()
+        removed[threads] = {r["id"]: r["duplicate_of"] for r in rejected}
+    assert removed[3] == removed[1] and len(removed[1]) == 10
