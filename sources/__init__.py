@@ -15,8 +15,8 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from mathcorpus import storage
-from mathcorpus.batches import BATCH_DOCS, BATCH_TEXT_CHARS, emit
-from mathcorpus.document import Rejection, Verdict
+from mathcorpus.batches import batched, emit_verdicts
+from mathcorpus.document import Verdict
 from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources import arxiv, git, hf
 from mathcorpus.sources.files import list_files, read_path
@@ -103,20 +103,8 @@ class _ReadUnitDoFn(WorkerDoFn):
         self._spec = spec
 
     def process(self, units):
-        kept, rejected, chars = [], [], 0
-        for verdict in (v for unit in units for v in read_unit(unit, self._spec)):
-            if isinstance(verdict, Rejection):
-                rejected.append(verdict)
-                if len(rejected) >= BATCH_DOCS:
-                    yield from emit([], rejected)
-                    rejected = []
-                continue
-            kept.append(verdict)
-            chars += len(verdict.text)
-            if len(kept) >= BATCH_DOCS or chars >= BATCH_TEXT_CHARS:
-                yield from emit(kept)
-                kept, chars = [], 0
-        yield from emit(kept, rejected)
+        for verdicts in batched(v for unit in units for v in read_unit(unit, self._spec)):
+            yield from emit_verdicts(verdicts)
 
 
 class ReadSource(beam.PTransform):

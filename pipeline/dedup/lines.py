@@ -25,11 +25,8 @@ def document_line_keys(text: str, min_chars: int) -> set[int]:
     return {line_key(line) for line in text.splitlines() if len(line.strip()) >= min_chars}
 
 
-def strip_lines(text: str, boilerplate, min_chars: int) -> tuple[str, int]:
-    """The text without its boilerplate lines (line endings kept), and how many were removed.
-    `boilerplate`: a set of line keys, or a sorted uint64 array of them."""
-    if isinstance(boilerplate, np.ndarray):
-        boilerplate = set(boilerplate.tolist())
+def strip_lines(text: str, boilerplate: set[int], min_chars: int) -> tuple[str, int]:
+    """The text without its boilerplate lines (line endings kept), and how many were removed."""
     kept, removed = [], 0
     for line in text.splitlines(keepends=True):
         if len(line.strip()) >= min_chars and line_key(line) in boilerplate:
