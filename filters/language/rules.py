@@ -20,7 +20,7 @@ alphanumeric fraction, vendored paths.
 Every drop names its rule: ``too_large_for_language``, ``digit_dense``, ``long_mean_line``,
 ``low_alphanumeric``, ``vendored``, a ``reject_patterns`` name (``verilog``), the ``required_reason``
 (``no_theorem``, ``no_sectioning``, ``no_equations``), ``no_math_import`` / ``no_math_include``,
-``incidental_math_import``.
+``incidental_math_import``, ``incidental_import`` (kept on density alone next to a framework import).
 """
 
 from __future__ import annotations
@@ -68,9 +68,11 @@ ALGEBRAIC_STACK: dict[str, dict] = {
         "min_math_density": 0.01},
     "r": {**_CODE_HYGIENE},
     "matlab": {**_CODE_HYGIENE},
+    # agda2hs code (imports Haskell.*) is a Haskell program written in Agda: its Functor, Monad and
+    # Foldable classes say category words on every line, so it needs far more than incidental density
     "agda": {**_CODE_HYGIENE, "min_math_density": 0.04, "math_imports": [
         "Algebra", "Data.Nat", "Data.Integer", "Data.Rational", "Relation.Binary", "Categories",
-        "Function"], "incidental_imports": ["Haskell", "IO", "Foreign"]},
+        "Function"], "incidental_imports": ["Haskell", "IO", "Foreign"], "incidental_min_math_density": 0.25},
     "idris": {**_CODE_HYGIENE},
     "lean": {**_CODE_HYGIENE, "required_or_math_import": True, "required": [r"\b(theorem|lemma|example)\b"], "required_reason": "no_theorem",
              # Lean 4's Mathlib and Lean 3 mathlib's top-level folders
@@ -168,16 +170,17 @@ def _math_import(rule: LanguageRuleSpec, facts: CodeFacts | None) -> str | None:
 
 def apply_rule(rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeFacts | None,
                language: str) -> RuleVerdict:
-    size = len(text.encode("utf-8", "surrogatepass"))
+    data = text.encode("utf-8", "surrogatepass")
+    size = len(data)
     if rule.max_bytes is not None and size > rule.max_bytes:
         return RuleVerdict("too_large_for_language", f"{size:,} bytes > {rule.max_bytes:,} for {language}")
     if path and rule.drop_vendored and _VENDORED.search(path):
         return RuleVerdict("vendored", f"vendored path {path}")
-    # character counts by C-level str methods and regexes (a Python loop per character would cost
-    # more than the parse)
-    non_space = len(text) - sum(map(text.count, " \t\n\r\f\v")) or 1
+    # character counts by C-level bytes.translate (a Python loop per character would cost more than
+    # the parse); whitespace and digits are ASCII, which UTF-8 never uses inside another character
+    non_space = len(text) - (size - len(data.translate(None, b" \t\n\r\f\v"))) or 1
     if rule.max_digit_fraction is not None:
-        digits = sum(map(text.count, "0123456789"))
+        digits = size - len(data.translate(None, b"0123456789"))
         if digits / non_space > rule.max_digit_fraction:
             return RuleVerdict("digit_dense", f"digits / non-whitespace {digits / non_space:.2f} > {rule.max_digit_fraction}")
     lines = text.splitlines() or [""]
@@ -215,6 +218,12 @@ def apply_rule(rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeF
         return RuleVerdict(None, "", f"import:{hit}")
     density = facts.math_density
     if rule.min_math_density is not None and density >= rule.min_math_density:
+        # a program's framework import raises the bar whether or not a math library is imported too
+        # (else `import flask` without numpy would need less math than with it)
+        incidental = [i for i in facts.imports if _module_matches(i, rule.incidental_imports)]
+        if incidental and density < rule.incidental_min_math_density:
+            return RuleVerdict("incidental_import", f"imports {incidental[0]}, no listed {'include' if rule.math_includes and not rule.math_imports else 'import'}, "
+                               f"math density {density:.3f} < {rule.incidental_min_math_density}")
         return RuleVerdict(None, "", f"math_density:{density:.3f}")
     reason = "no_math_include" if rule.math_includes and not rule.math_imports else "no_math_import"
     listed = "include" if reason == "no_math_include" else "import"
