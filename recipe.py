@@ -289,6 +289,9 @@ class TokenizeSpec(_Model):
     dtype: Literal["auto", "int32", "uint16"] = "auto"
     final_row: Literal["pad", "drop"] = "pad"  # packed: what to do with the last, partial row
     batch_size: int = 256
+    # The manifest's per-language table counts tokens seen and dropped by rule too: dropped files are
+    # encoded only to be counted (off: tokens of kept files only, for a crawl that drops most of it).
+    count_dropped: bool = True
     train_if_missing: TokenizerTrainSpec | None = None
 
 

@@ -30,7 +30,7 @@ from mathcorpus.pipeline.ids import UniqueIds
 from mathcorpus.pipeline.runner import prepare_for_runner
 from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, WriteTable, build_manifest,
                                          language_summary, summarize_counts, write_manifest, write_report)
-from mathcorpus.pipeline.tokenize import Tokenize
+from mathcorpus.pipeline.tokenize import CountDroppedTokens, Tokenize
 from mathcorpus.recipe import Recipe
 from mathcorpus.sources import ReadSource, input_bytes
 from mathcorpus.workers import collector_tuned
@@ -123,24 +123,29 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     tokenizer = None
     shards = p | "NoShards" >> beam.Create([])
     token_counts = p | "NoTokens" >> beam.Create([])
+    dropped_tokens = None
     if recipe.tokenize:
         tokenize = Tokenize(recipe.tokenize, out_dir)
         result = docs | "Tokenize" >> tokenize
         shards, token_counts, tokenizer = result["shards"], result["token_counts"], tokenize.info
+        if recipe.tokenize.count_dropped:
+            dropped_tokens = all_rejected | "DroppedTokens" >> CountDroppedTokens(recipe.tokenize)
 
     side = beam.pvalue.AsList
     recipe_dict = recipe.to_dict()
+    counted_dropped = dropped_tokens is not None
 
     duplicates = all_rejected | "DedupRecords" >> beam.FlatMap(_dedup_records)
 
     def finish(_, inputs, kept, dropped, kept_rows, rejected_rows, shards, token_counts, hits, duplicates,
-               lang_kept, lang_dropped, lang_analysis):
+               lang_kept, lang_dropped, lang_analysis, dropped_tokens):
         counts = summarize_counts(inputs, kept, dropped)  # raises AccountingError if anything is lost
         tables = {"documents": {"rows": sum(kept_rows)}, "rejected": {"rows": sum(rejected_rows)}}
         manifest = build_manifest(recipe=recipe_dict, counts=counts, tables=tables, tokenizer=tokenizer,
                                   duplicates=[d for part in duplicates for d in part],
                                   shards=shards, token_counts=token_counts, hits=hits[0] if hits else [],
-                                  languages=language_summary(lang_kept, lang_dropped, lang_analysis, token_counts))
+                                  languages=language_summary(lang_kept, lang_dropped, lang_analysis, token_counts,
+                                                             dropped_tokens if counted_dropped else None))
         write_manifest(out_dir, manifest)
 
     _ = (p
@@ -157,7 +162,8 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
              lang_dropped=side(_sum_by(all_rejected, "DroppedByLanguage", lambda r: (r.language, r.reason),
                                        lambda r: r.text or "", where=lambda r: r.stage != "sources")),
              lang_analysis=side(_count_by(docs, "Analysis", lambda d: (d.language, d.meta["analysis"]),
-                                          where=lambda d: "analysis" in d.meta))))
+                                          where=lambda d: "analysis" in d.meta)),
+             dropped_tokens=side(dropped_tokens if counted_dropped else p | "NoDroppedTokens" >> beam.Create([]))))
 
 
 class OutputExists(RuntimeError):

@@ -222,11 +222,14 @@ def dedup_summary(duplicates: list[tuple[str, str, str, int]]) -> dict:
     return out
 
 
-def language_summary(kept: list, dropped: list, analysis: list, token_counts: list) -> dict:
+def language_summary(kept: list, dropped: list, analysis: list, token_counts: list,
+                     dropped_tokens: list | None = None) -> dict:
     """Per language, the documents that reached the language stage: files and bytes seen, kept, and
     dropped by rule (any stage's reason); how the language was analysed (tree-sitter or lexical);
-    tokens kept. `kept`: (language, (files, bytes)); `dropped`: ((language, reason), (files, bytes));
-    `analysis`: ((language, method), files)."""
+    tokens kept, and (`dropped_tokens` given: the dropped files were encoded to be counted) tokens
+    seen and dropped by rule. `kept`: (language, (files, bytes)); `dropped`: ((language, reason),
+    (files, bytes)); `analysis`: ((language, method), files); `dropped_tokens`: ((language, reason),
+    (files, tokens))."""
     out: dict[str, dict] = defaultdict(lambda: {"seen": {"files": 0, "bytes": 0}, "kept": {"files": 0, "bytes": 0},
                                                 "dropped": {}, "analysis": {}, "tokens_kept": 0})
     for language, (files, nbytes) in kept:
@@ -244,6 +247,16 @@ def language_summary(kept: list, dropped: list, analysis: list, token_counts: li
     for (_, language), (_, n) in token_counts:
         if language in out:
             out[language]["tokens_kept"] += n
+    if dropped_tokens is not None:
+        for entry in out.values():
+            entry["kept"]["tokens"] = entry["seen"]["tokens"] = entry["tokens_kept"]
+            for counts in entry["dropped"].values():
+                counts["tokens"] = 0
+        for (language, reason), (_, n) in dropped_tokens:
+            entry = out.get(language or "unknown")
+            if entry is not None and reason in entry["dropped"]:
+                entry["dropped"][reason]["tokens"] += n
+                entry["seen"]["tokens"] += n
     return {lang: {**v, "dropped": dict(sorted(v["dropped"].items())), "analysis": dict(sorted(v["analysis"].items()))}
             for lang, v in sorted(out.items())}
 

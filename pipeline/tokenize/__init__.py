@@ -56,6 +56,43 @@ class _EncodeDoFn(WorkerDoFn):
                 yield doc.id, doc.source, doc.language or "unknown", ids, values
 
 
+class _CountDroppedDoFn(WorkerDoFn):
+    """((language, reason), (files, tokens)) over a batch of rejections past the sources: each text
+    encoded as a shard would hold it, then thrown away."""
+
+    def __init__(self, spec: TokenizeSpec):
+        self._spec = spec
+
+    def setup(self):
+        super().setup()
+        self._encoder = Encoder.from_spec(self._spec)
+
+    def process(self, batch):
+        counts: dict = {}
+        for part in batched([r for r in batch if r.stage != "sources"], self._spec.batch_size):
+            texts = [r.text or "" for r in part]
+            encoded = self._encoder.encode([t for t in texts if t])
+            lengths = iter(len(ids) for ids, _ in encoded)
+            for r, text in zip(part, texts):
+                key = (r.language, r.reason)
+                files, tokens = counts.get(key, (0, 0))
+                counts[key] = (files + 1, tokens + (next(lengths) if text else 0))
+        yield from counts.items()
+
+
+class CountDroppedTokens(beam.PTransform):
+    """Batches of rejections -> ((language, reason), (files, tokens)) summed over the corpus."""
+
+    def __init__(self, spec: TokenizeSpec):
+        super().__init__()
+        self._spec = spec
+
+    def expand(self, rejected):
+        return (rejected
+                | "EncodeDropped" >> beam.ParDo(_CountDroppedDoFn(self._spec))
+                | "SumDropped" >> beam.CombinePerKey(_sum_pairs))
+
+
 def _place(bucket_docs, plan, spec: TokenizeSpec):
     bucket, encoded = bucket_docs
     docs = [(e[0], e[3], e[4]) for e in encoded]

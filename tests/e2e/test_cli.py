@@ -49,6 +49,21 @@ def test_demo_writes_every_output(demo_out):
     assert python["analysis"] == {"tree-sitter": python["kept"]["files"]}
     assert python["seen"]["files"] == python["kept"]["files"] + sum(d["files"] for d in python["dropped"].values())
     assert python["dropped"]["no_math_import"]["files"] >= 40 and python["tokens_kept"] > 0
+    # tokens seen = kept + dropped by rule; the dropped files' tokens are those of their texts encoded
+    # as a shard would hold them
+    assert python["kept"]["tokens"] == python["tokens_kept"]
+    assert python["seen"]["tokens"] == python["kept"]["tokens"] + sum(d["tokens"] for d in python["dropped"].values())
+    import pyarrow.parquet as pq
+
+    from mathcorpus.pipeline.tokenize.encode import Encoder
+    from mathcorpus.recipe import TokenizeSpec
+
+    rejected = [r for f in sorted((demo_out / "rejected").glob("*.parquet")) for r in pq.read_table(f).to_pylist()
+                if r["language"] == "python" and r["reason"] == "no_math_import"]
+    tokenizer = manifest["tokenizer"]["path"]
+    encoder = Encoder.from_spec(TokenizeSpec(**{**manifest["recipe"]["tokenize"], "tokenizer": str(
+        tokenizer if Path(tokenizer).is_absolute() else demo_out.parent / tokenizer)}))
+    assert python["dropped"]["no_math_import"]["tokens"] == sum(len(ids) for ids, _ in encoder.encode([r["text"] for r in rejected]))
     assert by["scipy"]["kept"] > 0.8 * by["scipy"]["input"]
 
 
