@@ -2,7 +2,7 @@
 marks, huge digit runs) without crashing, and keep the properties the stages rely on."""
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from mathcorpus.filters.classifier import chunk_text, preprocess
 from mathcorpus.filters.language.detect import detect_language
@@ -26,6 +26,7 @@ def test_exact_normalization_is_idempotent_and_total(text):
 
 @settings(max_examples=300, deadline=None)
 @given(ANY_TEXT, st.integers(1, 13))
+@example("Π", 1)  # lower-cases to "π", a symbol that reads "pi"
 def test_decontamination_words_and_ngrams(text, n):
     words = normalize_words(text)
     assert all(w and not any(c.isspace() for c in w) for w in words)

@@ -63,6 +63,8 @@ def _normalize_token(token: str) -> tuple[str, ...]:
     if token[0].isdigit() and not token.isalnum():  # 1,000 / 1{,}000 / 1\,000 / １，０００
         return (unicodedata.normalize("NFKC", _SEPARATORS.sub("", token)),)
     normal = unicodedata.normalize("NFKC", token).lower()
+    if normal in _SYMBOLS:  # "Π" lower-cases to "π", which reads "pi" (normalizing twice changes nothing)
+        return (_SYMBOLS[normal],)
     if normal.isalnum():
         return (normal,)
     return tuple(_WORD.findall(normal))  # NFKC can split a token ("½" -> "1⁄2")
