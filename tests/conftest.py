@@ -8,8 +8,16 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 REPO = Path(__file__).resolve().parents[1]
+
+# Property tests draw the same examples on every run (a test run, and CI, is repeatable: it cannot
+# fail on a new random draw). `HYPOTHESIS_PROFILE=fuzz pytest` draws fresh random examples to look for
+# new counterexamples; add what it finds as an @example.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("fuzz", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 SHARED_DATA = Path(os.environ.get("MATHCORPUS_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
