@@ -209,24 +209,23 @@ def apply_rule(rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeF
         return RuleVerdict(None, "", signal)
     facts = facts or CodeFacts(analysis="none")
     hit = _math_import(rule, facts)
+    # A program's framework import (web, CLI) raises the density bar, whether or not a math library is
+    # imported too (else `import flask` without numpy would need less math than with it).
+    framework = next((i for i in facts.imports if _module_matches(i, rule.incidental_imports)), None)
+    floor = rule.incidental_min_math_density
     if hit is not None:
-        incidental = [i for i in facts.imports if _module_matches(i, rule.incidental_imports)]
-        floor = rule.incidental_min_math_density
-        if incidental and (density := facts.math_density) < floor:
+        if framework and (density := facts.math_density) < floor:
             return RuleVerdict("incidental_math_import",
-                               f"imports {hit} but also {incidental[0]}, math density {density:.3f} < {floor}")
+                               f"imports {hit} but also {framework}, math density {density:.3f} < {floor}")
         return RuleVerdict(None, "", f"import:{hit}")
-    density = facts.math_density
-    if rule.min_math_density is not None and density >= rule.min_math_density:
-        # a program's framework import raises the bar whether or not a math library is imported too
-        # (else `import flask` without numpy would need less math than with it)
-        incidental = [i for i in facts.imports if _module_matches(i, rule.incidental_imports)]
-        if incidental and density < rule.incidental_min_math_density:
-            return RuleVerdict("incidental_import", f"imports {incidental[0]}, no listed {'include' if rule.math_includes and not rule.math_imports else 'import'}, "
-                               f"math density {density:.3f} < {rule.incidental_min_math_density}")
-        return RuleVerdict(None, "", f"math_density:{density:.3f}")
     reason = "no_math_include" if rule.math_includes and not rule.math_imports else "no_math_import"
     listed = "include" if reason == "no_math_include" else "import"
+    density = facts.math_density
+    if rule.min_math_density is not None and density >= rule.min_math_density:
+        if framework and density < floor:
+            return RuleVerdict("incidental_import",
+                               f"imports {framework}, no listed {listed}, math density {density:.3f} < {floor}")
+        return RuleVerdict(None, "", f"math_density:{density:.3f}")
     # A file importing only its own package (`from .poly import`), or nothing at all (a header of a
     # header-only library, a module its package's `__init__` pulls in), is decided later with the rest
     # of its package (filters/language/packages.py); a file saying more software words than math ones
