@@ -10,9 +10,8 @@ they are written, rejections where they are written; the manifest step checks th
 
 from __future__ import annotations
 
-from collections import Counter
-
 import json
+from collections import Counter
 from typing import Callable, Sequence
 
 import apache_beam as beam
@@ -134,17 +133,17 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     tokenizer = None
     shards = p | "NoShards" >> beam.Create([])
     token_counts = p | "NoTokens" >> beam.Create([])
-    dropped_tokens = None
+    dropped_tokens = p | "NoDroppedTokens" >> beam.Create([])
+    count_dropped = bool(recipe.tokenize and recipe.tokenize.count_dropped)
     if recipe.tokenize:
         tokenize = Tokenize(recipe.tokenize, out_dir)
         result = docs | "Tokenize" >> tokenize
         shards, token_counts, tokenizer = result["shards"], result["token_counts"], tokenize.info
-        if recipe.tokenize.count_dropped:
+        if count_dropped:
             dropped_tokens = all_rejected | "DroppedTokens" >> CountDroppedTokens(recipe.tokenize)
 
     side = beam.pvalue.AsList
     recipe_dict = recipe.to_dict()
-    counted_dropped = dropped_tokens is not None
 
     duplicates = all_rejected | "DedupRecords" >> beam.FlatMap(_dedup_records)
 
@@ -156,7 +155,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
                                   duplicates=[d for part in duplicates for d in part],
                                   shards=shards, token_counts=token_counts, hits=hits[0] if hits else [],
                                   languages=language_summary(lang_kept, lang_dropped, lang_analysis, token_counts,
-                                                             dropped_tokens if counted_dropped else None))
+                                                             dropped_tokens if count_dropped else None))
         write_manifest(out_dir, manifest)
 
     _ = (p
@@ -174,7 +173,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
                                        lambda r: r.text or "", where=lambda r: r.stage != "sources")),
              lang_analysis=side(_count_by(docs, "Analysis", lambda d: (d.language, d.meta["analysis"]),
                                           where=lambda d: "analysis" in d.meta)),
-             dropped_tokens=side(dropped_tokens if counted_dropped else p | "NoDroppedTokens" >> beam.Create([]))))
+             dropped_tokens=side(dropped_tokens)))
 
 
 class OutputExists(RuntimeError):
