@@ -40,6 +40,11 @@ class _EncodedSize:
         return self._n
 
 
+def text_length(record) -> int:
+    """Characters of a record's text (0 for a record without one)."""
+    return len(getattr(record, "text", None) or "")
+
+
 RECORD_OVERHEAD_BYTES = 120  # a pickled Document's fields besides its text (id, source, path, meta ...)
 
 
@@ -63,7 +68,7 @@ class Batch(list, ObservableMixin):
         return Batch, (list(self),)
 
     def estimated_bytes(self) -> int:
-        return sum(len(getattr(r, "text", None) or "") for r in self) + RECORD_OVERHEAD_BYTES * len(self)
+        return sum(map(text_length, self)) + RECORD_OVERHEAD_BYTES * len(self)
 
     def register_observer(self, callback) -> None:
         # Beam's size sampler (opcounters.OutputCounter) registers a callback that adds the length
@@ -72,7 +77,7 @@ class Batch(list, ObservableMixin):
 
 
 def batched(items: Iterable, max_items: int = BATCH_DOCS, max_chars: int = BATCH_TEXT_CHARS,
-            size: Callable = lambda x: len(getattr(x, "text", None) or "")) -> Iterator[list]:
+            size: Callable = text_length) -> Iterator[list]:
     """Lists of at most `max_items` items and about `max_chars` of text (a longer item goes alone)."""
     batch, chars = [], 0
     for item in items:
@@ -114,10 +119,19 @@ def hashes64(texts: Iterable[str]) -> np.ndarray:
 
 
 def count_by(batches, label: str, keys: Callable[[list], Iterable]):
-    """(key, number of items) over batches; `keys(batch)` gives one key per counted item."""
-    return (batches
-            | f"{label}Keys" >> beam.FlatMap(lambda batch: Counter(keys(batch)).items())
-            | f"{label}Count" >> beam.CombinePerKey(sum))
+    """(key, number of items) over batches; `keys(batch)` gives one key per counted item. `batches`
+    may be a list of PCollections: each is counted where it is made and only the (key, count) pairs
+    are flattened (a Flatten of the batches themselves would make the DirectRunner write every
+    document of its inputs out and read it back, just to be counted)."""
+    def count(batch):
+        return Counter(keys(batch)).items()
+
+    if isinstance(batches, (list, tuple)):
+        counted = ([pcoll | f"{label}Keys{i}" >> beam.FlatMap(count) for i, pcoll in enumerate(batches)]
+                   | f"{label}All" >> beam.Flatten())
+    else:
+        counted = batches | f"{label}Keys" >> beam.FlatMap(count)
+    return counted | f"{label}Count" >> beam.CombinePerKey(sum)
 
 
 def unbatch(batches, label: str):

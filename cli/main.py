@@ -172,15 +172,15 @@ def stats(out: str = typer.Argument(..., help="Output folder of a run (a local p
             langs.add_row(language, f"{c['documents']:,}", f"{c['tokens']:,}")
         console.print(langs)
         if summary["languages"]:
-            rules = Table(title="language stage: files seen, kept and dropped by rule", title_justify="left")
-            with_tokens = any("tokens" in c["seen"] for c in summary["languages"].values())
+            counted = any("tokens" in c["seen"] for c in summary["languages"].values())
+            rules = Table(title=f"language stage: files{' (tokens)' if counted else ''} seen, kept and dropped "
+                                "by rule", title_justify="left")
             for col in ("language", "analysis", "seen", "kept", "dropped by rule"):
                 rules.add_column(col, justify="right" if col in ("seen", "kept") else "left")
 
             def files_tokens(d):  # "12 (3,400 tokens)" when the dropped files' tokens were counted
                 return f"{d['files']:,}" + (f" ({d['tokens']:,} tokens)" if "tokens" in d else "")
-            if with_tokens:
-                rules.title = "language stage: files (tokens) seen, kept and dropped by rule"
+
             for language, c in summary["languages"].items():
                 dropped = ", ".join(f"{reason} {files_tokens(d)}" for reason, d in c["dropped"].items())
                 rules.add_row(language, "/".join(c["analysis"]) or "-", files_tokens(c["seen"]),

@@ -11,7 +11,6 @@ they are written, rejections where they are written; the manifest step checks th
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Callable, Sequence
 
 import apache_beam as beam
@@ -41,17 +40,9 @@ OUTPUT_PARTS = ("documents", "rejected", "shards", "reports", "manifest.json")
 
 
 def _count_by(batches, label: str, key: Callable, where: Callable = lambda x: True):
-    """(key, items) over batches, counting the items for which `where` holds."""
+    """(key, items) over batches (a PCollection, or a list of them), counting the items for which
+    `where` holds."""
     return count_by(batches, label, lambda batch: [key(x) for x in batch if where(x)])
-
-
-def _count_each(pcolls: list, label: str, key: Callable):
-    """`_count_by` over several PCollections of batches: each is counted where it is made and only the
-    (key, count) pairs are flattened. A Flatten of the batches themselves would make the DirectRunner
-    write every document of its inputs out and read it back, just to be counted."""
-    parts = [pcoll | f"{label}Keys{i}" >> beam.FlatMap(lambda batch: Counter(key(x) for x in batch).items())
-             for i, pcoll in enumerate(pcolls)]
-    return parts | f"{label}All" >> beam.Flatten() | f"{label}Count" >> beam.CombinePerKey(sum)
 
 
 def _files_and_bytes(values):
@@ -97,7 +88,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     reads = [p | ReadSource(spec) for spec in recipe.sources]
     docs = [r.documents for r in reads] | "AllSources" >> beam.Flatten()
     rejected = [r[REJECTED] for r in reads]
-    inputs = [docs] + rejected  # counted each where it is made (see _count_each)
+    inputs = [docs] + rejected  # counted each where it is made (batches.count_by)
     unique = docs | "UniqueIds" >> UniqueIds()
     docs, rejected = unique.documents, rejected + [unique[REJECTED]]
 
@@ -162,7 +153,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
          | "ManifestTrigger" >> beam.Create([None])
          | "WriteManifest" >> beam.Map(
              finish,
-             inputs=side(_count_each(inputs, "Input", lambda x: x.source)),
+             inputs=side(_count_by(inputs, "Input", lambda x: x.source)),
              kept=side(_count_by(docs, "Kept", lambda d: d.source)),
              dropped=side(_count_by(all_rejected, "Dropped", lambda r: (r.source, r.reason))),
              kept_rows=side(kept_rows), rejected_rows=side(rejected_rows),
