@@ -7,7 +7,9 @@ member number, sha1 of the text) - a pure function of the input, whatever the wo
 
 Memory and cost: the ids' 64-bit hashes are counted as arrays (``RepeatedHashes``: 8 bytes per id,
 grouped by hash range); only documents whose id hash repeats go one by one through a combiner over
-(id -> count, smallest key), and the side input holds only the repeated ids.
+(id -> count, smallest key), and the side input holds only the repeated ids. The suspects are read from
+each batch's (id, origin key) pairs, not from the documents, so the documents wait for the side input
+in one stage only.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import hashlib
 import apache_beam as beam
 
 from mathcorpus.document import Document, Rejection
-from mathcorpus.batches import RepeatedHashes, emit, hashes64, is_member
+from mathcorpus.batches import Batch, RepeatedHashes, emit, hashes64, is_member
 
 REJECTED = "rejected"
 
@@ -49,14 +51,19 @@ class _CountAndFirst(beam.CombineFn):
         return acc
 
 
-def _id_hashes(batch: list[Document]):
-    return hashes64(d.id for d in batch)
+def _id_keys(batch: list[Document]) -> Batch:
+    """(id, origin key) of each document of a batch: what finding repeated ids needs, without texts."""
+    return Batch((d.id, origin_key(d)) for d in batch)
 
 
-def _suspects(batch: list[Document], repeated_hashes):
+def _id_hashes(id_keys: list[tuple]):
+    return hashes64(doc_id for doc_id, _ in id_keys)
+
+
+def _suspects(id_keys: list[tuple], repeated_hashes):
     """(id, origin key) of the documents whose id hash repeats somewhere in the run."""
-    for i in is_member(_id_hashes(batch), repeated_hashes).nonzero()[0].tolist():
-        yield batch[i].id, origin_key(batch[i])
+    for i in is_member(_id_hashes(id_keys), repeated_hashes).nonzero()[0].tolist():
+        yield id_keys[i]
 
 
 def _split(batch: list[Document], repeated: dict):
@@ -78,8 +85,12 @@ class UniqueIds(beam.PTransform):
     """Batches of documents -> ``documents`` (ids unique) and ``rejected`` (``duplicate_id``), batched."""
 
     def expand(self, batches):
-        repeated_hashes = batches | "RepeatedIdHashes" >> RepeatedHashes(_id_hashes)
-        repeated = (batches
+        # the suspects are found in the ids and origin keys, so that only one stage (KeepFirst) waits
+        # for the repeated ids with the documents themselves (the DirectRunner writes out and reads
+        # back every document once per stage that waits for a side input)
+        id_keys = batches | "IdKeys" >> beam.Map(_id_keys)
+        repeated_hashes = id_keys | "RepeatedIdHashes" >> RepeatedHashes(_id_hashes)
+        repeated = (id_keys
                     | "Suspects" >> beam.FlatMap(_suspects, beam.pvalue.AsSingleton(repeated_hashes))
                     | "CountIds" >> beam.CombinePerKey(_CountAndFirst())
                     | "Repeated" >> beam.Filter(lambda kv: kv[1][0] > 1)

@@ -21,7 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 import apache_beam as beam
 import numpy as np
 
-from mathcorpus.batches import REJECTED, Batch, RepeatedHashes, batched, emit, hash64, is_member, unbatch
+from mathcorpus.batches import (REJECTED, Batch, RepeatedHashes, batched, emit, hash64, hashes64, is_member,
+                                unbatch)
 from mathcorpus.document import Document, Rejection
 from mathcorpus.pipeline.dedup.exact import exact_key
 from mathcorpus.pipeline.dedup.lines import LineDedup
@@ -288,9 +289,32 @@ def _verified(joined, cutoff: float):
         yield kept
 
 
+def _endpoint_hashes(keyed_edges) -> np.ndarray:
+    """The sorted id hashes of the documents at either end of one batch of edges."""
+    _, edges = keyed_edges
+    return np.unique(hashes64(node[1] for edge in edges for node in edge))
+
+
+def _union(arrays) -> np.ndarray:
+    arrays = list(arrays)
+    return np.unique(np.concatenate(arrays)) if arrays else np.empty(0, dtype=np.uint64)
+
+
+def _endpoint_signatures(part, endpoints: np.ndarray):
+    """A signature part restricted to the documents that have a candidate edge (`endpoints`: sorted id
+    hashes; a hash collision only lets one more signature through)."""
+    r, (ids, sigs) = part
+    at = np.flatnonzero(is_member(hashes64(ids), endpoints))
+    if len(at):
+        yield r, (Batch(ids[i] for i in at.tolist()), sigs[at])
+
+
 class VerifyEdges(beam.PTransform):
     """Candidate edges checked against the documents' whole signatures: two joins by id range, each
-    group holding the signatures of 1/`ranges` of the documents (num_perm x 8 bytes each)."""
+    group holding the signatures of 1/`ranges` of the documents that have a candidate edge
+    (num_perm x 4 bytes each). Only those signatures are joined: the others are dropped against the
+    sorted id hashes of the edges' ends (8 bytes per such document, on every worker, as exact dedup's
+    repeated hashes), so that the bulk of the signatures crosses Beam's shuffle once, not twice."""
 
     def __init__(self, cutoff: float, ranges: int):
         super().__init__()
@@ -298,6 +322,9 @@ class VerifyEdges(beam.PTransform):
 
     def expand(self, inputs):
         edges_by_first, sigs = inputs  # (range of the first id, edge batch), (id range, signature part)
+        endpoints = (edges_by_first | "EndpointHashes" >> beam.Map(_endpoint_hashes)
+                     | "AllEndpoints" >> beam.CombineGlobally(_union))
+        sigs = sigs | "EndpointSignatures" >> beam.FlatMap(_endpoint_signatures, beam.pvalue.AsSingleton(endpoints))
         with_first = (({"edge": edges_by_first, "sig": sigs}) | "JoinFirst" >> beam.CoGroupByKey()
                       | "AttachFirst" >> beam.FlatMap(_attach_first_signatures, self._ranges))
         return (({"edge": with_first, "sig": sigs}) | "JoinSecond" >> beam.CoGroupByKey()
