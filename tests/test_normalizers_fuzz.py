@@ -1,6 +1,8 @@
 """Property tests: the text normalizers and scorers take any Unicode (surrogates, controls, combining
 marks, huge digit runs) without crashing, and keep the properties the stages rely on."""
 
+import hashlib
+
 import numpy as np
 from hypothesis import example, given, settings, strategies as st
 
@@ -8,7 +10,7 @@ from mathcorpus.filters.classifier import chunk_text, preprocess
 from mathcorpus.filters.language.detect import detect_language
 from mathcorpus.filters.quality import digit_fraction, longest_line, quality_reason
 from mathcorpus.pipeline.decontaminate.ngrams import ngram_hash_array, normalize_words
-from mathcorpus.pipeline.dedup.exact import exact_key, normalize_for_exact
+from mathcorpus.pipeline.dedup.exact import exact_key, normalize_for_exact, normalized_utf8
 from mathcorpus.pipeline.dedup.minhash import batch_signatures, permutations, shingle_hashes
 from mathcorpus.recipe import QualityFilterSpec
 
@@ -22,6 +24,18 @@ def test_exact_normalization_is_idempotent_and_total(text):
     once = normalize_for_exact(text)
     assert normalize_for_exact(once) == once
     assert exact_key(text) == exact_key(text) and len(exact_key(text)) > 0
+
+
+ASCII_WITH_WHITESPACE_RUNS = st.text(alphabet=st.sampled_from(list("ab Z\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f")) | st.characters(max_codepoint=127), max_size=400)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ASCII_WITH_WHITESPACE_RUNS | ANY_TEXT)
+@example("  a \x1c\t b   " + "x " * 40)  # few runs: the replace passes
+@example("\n    a\n        b\n")  # many runs: split and join
+def test_exact_key_hashes_the_normalized_text(text):
+    assert normalized_utf8(text) == normalize_for_exact(text).encode("utf-8", "surrogatepass")
+    assert exact_key(text) == hashlib.sha1(normalize_for_exact(text).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @settings(max_examples=300, deadline=None)
