@@ -180,3 +180,17 @@ def test_signatures_in_threads_equal_sequential_ones():
         with ThreadPoolExecutor(4) as pool:
             got = list(pool.map(sigs, batches))
         assert all(np.array_equal(a, b) for a, b in zip(got, expected))
+
+
+def test_only_the_signatures_of_edge_ends_are_joined_for_verification():
+    from mathcorpus.pipeline.dedup import _endpoint_hashes, _endpoint_signatures, _union, signature_parts
+
+    ids = [f"s/d{i}" for i in range(40)]
+    sigs = np.arange(40 * 4, dtype=np.uint32).reshape(40, 4)
+    edges = [((("s/d3",), "s/d3"), (("s/d7",), "s/d7")), ((("s/d3",), "s/d3"), (("s/d31",), "s/d31"))]
+    endpoints = _union([_endpoint_hashes((0, edges[:1])), _endpoint_hashes((5, edges[1:])), _endpoint_hashes((9, []))])
+    assert len(endpoints) == 3 and list(endpoints) == sorted(endpoints)
+    kept = [out for part in signature_parts(ids, sigs, 4) for out in _endpoint_signatures(part, endpoints)]
+    rows = {doc_id: row.tolist() for _, (part_ids, part_sigs) in kept for doc_id, row in zip(part_ids, part_sigs)}
+    assert rows == {i: sigs[int(i[3:])].tolist() for i in ("s/d3", "s/d7", "s/d31")}
+    assert _union([]).dtype == np.uint64 and not len(_union([]))
