@@ -49,3 +49,12 @@ def test_beam_takes_a_batch_size_estimate_without_encoding_it():
     seen = []
     batch.register_observer(lambda value, is_encoded=False: seen.append((len(value), is_encoded)))
     assert seen == [(sum(len(d.text) for d in batch) + 4 * RECORD_OVERHEAD_BYTES, True)]
+
+
+def test_worker_allocator_tuning_is_set_on_glibc_and_repeatable():
+    import platform
+
+    from mathcorpus.workers import tune_allocator
+
+    expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert tune_allocator() is expected and tune_allocator() is expected
