@@ -62,9 +62,11 @@ def tune_allocator() -> bool:
 
 @contextlib.contextmanager
 def collector_tuned():
-    """GC_THRESHOLDS while the block runs, the process's own thresholds after."""
+    """GC_THRESHOLDS while the block runs, the process's own thresholds after; the malloc thresholds
+    from then on."""
     before = gc.get_threshold()
     tune_collector()
+    tune_allocator()  # before the runner allocates its first buffers (and it cannot be undone)
     try:
         yield
     finally:
