@@ -26,7 +26,7 @@ from mathcorpus.pipeline.assets import ensure_assets
 from mathcorpus.batches import Batch, count_by
 from mathcorpus.pipeline.decontaminate import Decontaminate
 from mathcorpus.pipeline.dedup import Dedup
-from mathcorpus.pipeline.ids import UniqueIds
+from mathcorpus.pipeline.ids import RepeatedIds
 from mathcorpus.pipeline.runner import prepare_for_runner
 from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, WriteTable, build_manifest,
                                          language_summary, summarize_counts, write_manifest, write_report)
@@ -89,8 +89,9 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     docs = [r.documents for r in reads] | "AllSources" >> beam.Flatten()
     rejected = [r[REJECTED] for r in reads]
     inputs = [docs] + rejected  # counted each where it is made (batches.count_by)
-    unique = docs | "UniqueIds" >> UniqueIds()
-    docs, rejected = unique.documents, rejected + [unique[REJECTED]]
+    # repeated ids are found now and applied with the language stage's package verdicts (one pass
+    # that holds the documents back: ResolveRelativeImports)
+    repeated_ids = docs | "RepeatedIds" >> RepeatedIds()
 
     doc_filters = [LanguageFilter(recipe.filters.language)]  # always: it also detects the language
     if recipe.filters.quality:
@@ -101,7 +102,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
         result = docs | ApplyFilter(doc_filter)
         docs, rejected = result.documents, rejected + [result[REJECTED]]
         if isinstance(doc_filter, LanguageFilter):  # files held back for their package's verdict
-            resolved = (docs, result[REJECTED]) | ResolveRelativeImports(doc_filter.rules)
+            resolved = (docs, result[REJECTED]) | ResolveRelativeImports(doc_filter.rules, repeated_ids)
             docs, rejected = resolved["documents"], rejected + [resolved[REJECTED]]
 
     if recipe.dedup:

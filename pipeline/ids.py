@@ -9,7 +9,8 @@ Memory and cost: the ids' 64-bit hashes are counted as arrays (``RepeatedHashes`
 grouped by hash range); only documents whose id hash repeats go one by one through a combiner over
 (id -> count, smallest key), and the side input holds only the repeated ids. The suspects are read from
 each batch's (id, origin key) pairs, not from the documents, so the documents wait for the side input
-in one stage only.
+in one stage only: a run applies `first_copies` in the language stage's package pass
+(filters/language/packages.py), so the documents are held back once for both.
 """
 
 from __future__ import annotations
@@ -66,10 +67,11 @@ def _suspects(id_keys: list[tuple], repeated_hashes):
         yield id_keys[i]
 
 
-def _split(batch: list[Document], repeated: dict):
+def first_copies(batch: list[Document], repeated: dict) -> tuple[list[Document], list[Rejection]]:
+    """The documents of a batch that are the first copy of their id (`repeated`: id -> the smallest
+    origin key of an id that occurs more than once), and the later copies as ``duplicate_id``."""
     if not repeated:
-        yield from emit(batch)
-        return
+        return list(batch), []
     kept, rejected = [], []
     for doc in batch:
         first = repeated.get(doc.id)
@@ -78,22 +80,35 @@ def _split(batch: list[Document], repeated: dict):
         else:
             rejected.append(Rejection.of(doc, "sources", "duplicate_id", detail=f"id already used by {first[0]} "
                                          f"#{first[1]}", duplicate_of=doc.id))
-    yield from emit(kept, rejected)
+    return kept, rejected
+
+
+def _split(batch: list[Document], repeated: dict):
+    yield from emit(*first_copies(batch, repeated))
+
+
+class RepeatedIds(beam.PTransform):
+    """Batches of documents -> (id, smallest origin key) of every id that occurs more than once: the
+    side input (``AsDict``) of `first_copies`. Found in each batch's ids and origin keys, never the
+    documents, so that only the stage that applies it holds the documents back (the DirectRunner
+    writes out and reads back every document once per stage that waits for a side input)."""
+
+    def expand(self, batches):
+        id_keys = batches | "IdKeys" >> beam.Map(_id_keys)
+        repeated_hashes = id_keys | "RepeatedIdHashes" >> RepeatedHashes(_id_hashes)
+        return (id_keys
+                | "Suspects" >> beam.FlatMap(_suspects, beam.pvalue.AsSingleton(repeated_hashes))
+                | "CountIds" >> beam.CombinePerKey(_CountAndFirst())
+                | "Repeated" >> beam.Filter(lambda kv: kv[1][0] > 1)
+                | "FirstOrigin" >> beam.Map(lambda kv: (kv[0], kv[1][1])))
 
 
 class UniqueIds(beam.PTransform):
-    """Batches of documents -> ``documents`` (ids unique) and ``rejected`` (``duplicate_id``), batched."""
+    """Batches of documents -> ``documents`` (ids unique) and ``rejected`` (``duplicate_id``), batched.
+    (A run applies `first_copies` together with the language stage's package verdicts instead, in one
+    held-back pass: filters/language/packages.py.)"""
 
     def expand(self, batches):
-        # the suspects are found in the ids and origin keys, so that only one stage (KeepFirst) waits
-        # for the repeated ids with the documents themselves (the DirectRunner writes out and reads
-        # back every document once per stage that waits for a side input)
-        id_keys = batches | "IdKeys" >> beam.Map(_id_keys)
-        repeated_hashes = id_keys | "RepeatedIdHashes" >> RepeatedHashes(_id_hashes)
-        repeated = (id_keys
-                    | "Suspects" >> beam.FlatMap(_suspects, beam.pvalue.AsSingleton(repeated_hashes))
-                    | "CountIds" >> beam.CombinePerKey(_CountAndFirst())
-                    | "Repeated" >> beam.Filter(lambda kv: kv[1][0] > 1)
-                    | "FirstOrigin" >> beam.Map(lambda kv: (kv[0], kv[1][1])))
+        repeated = batches | "RepeatedIds" >> RepeatedIds()
         return batches | "KeepFirst" >> beam.FlatMap(_split, repeated=beam.pvalue.AsDict(repeated)).with_outputs(
             REJECTED, main="documents")

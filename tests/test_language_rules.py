@@ -244,6 +244,35 @@ def test_relative_imports_are_decided_by_their_package():
                     equal_to([("s/webpkg/core.py", "no_math_import")]), label="dropped")
 
 
+def test_later_copies_of_an_id_are_dropped_in_the_same_pass_as_the_package_verdicts():
+    import apache_beam as beam
+    from apache_beam.testing.util import assert_that, equal_to
+
+    from mathcorpus.filters import ApplyFilter
+    from mathcorpus.filters.language.packages import ResolveRelativeImports
+    from mathcorpus.pipeline.ids import RepeatedIds
+
+    docs = [Document(id=f"s/mathpkg/m{i}.py", text=PY_SOLVER, source="s", kind="code", path=f"mathpkg/m{i}.py")
+            for i in range(3)]
+    docs += [Document(id="s/mathpkg/core.py", text=PY_RELATIVE, source="s", kind="code", path="mathpkg/core.py"),
+             Document(id="s/webpkg/core.py", text=PY_RELATIVE, source="s", kind="code", path="webpkg/core.py")]
+    # later copies (a larger line number) of a kept file and of a held-back one, in another batch
+    copies = [Document(id=d.id, text=d.text + "\n# copy\n", source="s", kind="code", path=d.path, meta={"line": 9})
+              for d in (docs[0], docs[3])]
+    language_filter = LanguageFilter(LanguageFilterSpec())
+    with beam.Pipeline() as p:
+        batches = p | beam.Create([docs[:2], docs[2:], copies])
+        result = batches | ApplyFilter(LanguageFilter(LanguageFilterSpec()))
+        resolved = ((result.documents, result["rejected"])
+                    | ResolveRelativeImports(language_filter.rules, batches | RepeatedIds()))
+        assert_that(resolved["documents"] | "Kept" >> beam.FlatMap(lambda batch: [(d.id, "# copy" in d.text) for d in batch]),
+                    equal_to([(f"s/mathpkg/m{i}.py", False) for i in range(3)] + [("s/mathpkg/core.py", False)]),
+                    label="kept")
+        assert_that(resolved["rejected"] | "Dropped" >> beam.FlatMap(lambda batch: [(r.id, r.reason) for r in batch]),
+                    equal_to([("s/webpkg/core.py", "no_math_import"), ("s/mathpkg/m0.py", "duplicate_id"),
+                              ("s/mathpkg/core.py", "duplicate_id")]), label="dropped")
+
+
 def test_a_file_importing_nothing_is_judged_by_its_package():
     from mathcorpus.filters.language.packages import resolve_all
 

@@ -16,6 +16,7 @@ import apache_beam as beam
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.filters.language.rules import RELATIVE_PENDING
 from mathcorpus.batches import REJECTED, Batch, emit_verdicts
+from mathcorpus.pipeline.ids import first_copies
 
 
 def package_key(doc_or_rejection) -> tuple[str, str, str, str]:
@@ -89,12 +90,18 @@ def _add_pairs(pairs):
 
 
 class ResolveRelativeImports(beam.PTransform):
-    """(kept batches, rejected batches of the language stage) -> documents and rejected, batched."""
+    """(kept batches, rejected batches of the language stage) -> documents and rejected, batched.
 
-    def __init__(self, rules: dict):
+    With `repeated_ids` (pipeline/ids.RepeatedIds over the documents the language stage read), the
+    kept documents that are a later copy of their id are rejected as ``duplicate_id`` in the same
+    pass. The package counts then include such copies, and a later copy that the language stage
+    rejected keeps the language stage's reason: both are dropped either way."""
+
+    def __init__(self, rules: dict, repeated_ids=None):
         super().__init__(label="RelativeImports")
         self._needed = {lang: r.relative_imports_in_math_package for lang, r in rules.items()
                         if r.relative_imports_in_math_package is not None}
+        self._repeated_ids = repeated_ids
 
     def expand(self, pcolls):
         kept, rejected = pcolls
@@ -108,6 +115,21 @@ class ResolveRelativeImports(beam.PTransform):
         def resolve(batch, shares):
             yield from emit_verdicts(decide(d, _share(shares.get(package_key(d), (0, 0))), needed[d.language])
                                      for d in batch)
+
+        if self._repeated_ids is not None:
+            # One pass over every kept document with both side inputs: the first copy of each id
+            # (pipeline/ids.py) and then the package verdicts. The DirectRunner holds the documents
+            # back once here, instead of once for the ids and once more in the Flatten below.
+            def first_then_resolve(batch, shares, repeated):
+                kept, duplicates = first_copies(batch, repeated)
+                verdicts = [decide(d, _share(shares.get(package_key(d), (0, 0))), needed[d.language])
+                            if is_pending(d) else d for d in kept]
+                yield from emit_verdicts(duplicates + verdicts)
+
+            resolved = kept | "FirstCopiesAndResolve" >> beam.FlatMap(
+                first_then_resolve, shares=beam.pvalue.AsDict(seen),
+                repeated=beam.pvalue.AsDict(self._repeated_ids)).with_outputs(REJECTED, main="documents")
+            return {"documents": resolved.documents, REJECTED: resolved[REJECTED]}
 
         # Only the held-back files wait for the package counts (a side input makes Beam hold back its
         # whole main input); every other document goes straight on (Dataflow fuses the Flatten into
