@@ -194,3 +194,25 @@ def test_only_the_signatures_of_edge_ends_are_joined_for_verification():
     rows = {doc_id: row.tolist() for _, (part_ids, part_sigs) in kept for doc_id, row in zip(part_ids, part_sigs)}
     assert rows == {i: sigs[int(i[3:])].tolist() for i in ("s/d3", "s/d7", "s/d31")}
     assert _union([]).dtype == np.uint64 and not len(_union([]))
+
+
+def test_bucket_edges_equal_a_plain_reference_on_random_buckets():
+    """Buckets of two take a vectorized path, larger ones a loop: both must give what the plain
+    definition gives (every bucket's smallest member linked to each other member, minus excluded)."""
+    rng = np.random.default_rng(0)
+    for trial in range(100):
+        parts, by_bucket = [], {}
+        for b in range(int(rng.integers(1, 5))):
+            n = int(rng.integers(1, 30))
+            members = [((f"r{rng.integers(0, 5)}",), f"s/b{b}d{i}") for i in range(n)]
+            hashes = rng.integers(0, 6, size=(n, 4)).astype(np.uint64)
+            parts += [part for _, part in band_range_parts(hashes, members, 1)]
+            for i, row in enumerate(hashes.tolist()):
+                for band, h in enumerate(row):
+                    by_bucket.setdefault((band, h), set()).add(members[i])
+        excluded = {f"s/b0d{i}" for i in range(3)} if trial % 2 else ()
+        expected = set()
+        for group in by_bucket.values():
+            group = sorted(m for m in group if m[1] not in excluded)
+            expected.update((group[0], other) for other in group[1:])
+        assert bucket_edges(parts, excluded) == expected

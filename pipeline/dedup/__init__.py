@@ -176,8 +176,19 @@ def bucket_edges(parts, excluded=()) -> set[tuple]:
     hashes, bands = hashes[order], bands[order]
     starts = np.flatnonzero(np.r_[True, (hashes[1:] != hashes[:-1]) | (bands[1:] != bands[:-1])])
     ends = np.r_[starts[1:], len(hashes)]
-    many = (ends - starts) > 1
+    sizes = ends - starts
     edges: set[tuple] = set()
+    pairs = sizes == 2
+    if pairs.any():  # most buckets hold two documents: their pairs are deduplicated as integers first
+        members = [member for part in parts for member in part[3]]
+        entry = (np.r_[0, np.cumsum([len(part[3]) for part in parts])][part_of] + local)[order]
+        first, second = entry[starts[pairs]], entry[starts[pairs] + 1]
+        low, high = np.minimum(first, second).astype(np.int64), np.maximum(first, second).astype(np.int64)
+        for key in np.unique(low * len(members) + high).tolist():
+            x, y = members[key // len(members)], members[key % len(members)]
+            if x != y and not (excluded and (x[1] in excluded or y[1] in excluded)):
+                edges.add((x, y) if x < y else (y, x))
+    many = sizes > 2
     for a, b in zip(starts[many].tolist(), ends[many].tolist()):
         at = order[a:b]
         group = sorted({parts[p][3][i] for p, i in zip(part_of[at].tolist(), local[at].tolist())})
