@@ -112,9 +112,11 @@ class ResolveRelativeImports(beam.PTransform):
                 | "PerPackage" >> beam.CombinePerKey(_add_pairs))
         needed = self._needed
 
+        def verdict(doc, shares):
+            return decide(doc, _share(shares.get(package_key(doc), (0, 0))), needed[doc.language])
+
         def resolve(batch, shares):
-            yield from emit_verdicts(decide(d, _share(shares.get(package_key(d), (0, 0))), needed[d.language])
-                                     for d in batch)
+            yield from emit_verdicts(verdict(d, shares) for d in batch)
 
         if self._repeated_ids is not None:
             # One pass over every kept document with both side inputs: the first copy of each id
@@ -122,8 +124,7 @@ class ResolveRelativeImports(beam.PTransform):
             # back once here, instead of once for the ids and once more in the Flatten below.
             def first_then_resolve(batch, shares, repeated):
                 kept, duplicates = first_copies(batch, repeated)
-                verdicts = [decide(d, _share(shares.get(package_key(d), (0, 0))), needed[d.language])
-                            if is_pending(d) else d for d in kept]
+                verdicts = [verdict(d, shares) if is_pending(d) else d for d in kept]
                 yield from emit_verdicts(duplicates + verdicts)
 
             resolved = kept | "FirstCopiesAndResolve" >> beam.FlatMap(
