@@ -8,9 +8,9 @@ member number, sha1 of the text) - a pure function of the input, whatever the wo
 Memory and cost: the ids' 64-bit hashes are counted as arrays (``RepeatedHashes``: 8 bytes per id,
 grouped by hash range); only documents whose id hash repeats go one by one through a combiner over
 (id -> count, smallest key), and the side input holds only the repeated ids. The suspects are read from
-each batch's (id, origin key) pairs, not from the documents, so the documents wait for the side input
-in one stage only: a run applies `first_copies` in the language stage's package pass
-(filters/language/packages.py), so the documents are held back once for both.
+each batch's (id, origin key) pairs, not from the documents; the documents wait for the side input
+only where `first_copies` is applied: in the language stage's package pass
+(filters/language/packages.py), which holds them back once for both.
 """
 
 from __future__ import annotations
@@ -20,9 +20,8 @@ import hashlib
 import apache_beam as beam
 
 from mathcorpus.document import Document, Rejection
-from mathcorpus.batches import Batch, RepeatedHashes, emit, hashes64, is_member
+from mathcorpus.batches import Batch, RepeatedHashes, hashes64, is_member
 
-REJECTED = "rejected"
 
 
 def origin_key(doc: Document) -> tuple[str, int, str]:
@@ -83,10 +82,6 @@ def first_copies(batch: list[Document], repeated: dict) -> tuple[list[Document],
     return kept, rejected
 
 
-def _split(batch: list[Document], repeated: dict):
-    yield from emit(*first_copies(batch, repeated))
-
-
 class RepeatedIds(beam.PTransform):
     """Batches of documents -> (id, smallest origin key) of every id that occurs more than once: the
     side input (``AsDict``) of `first_copies`. Found in each batch's ids and origin keys, never the
@@ -101,14 +96,3 @@ class RepeatedIds(beam.PTransform):
                 | "CountIds" >> beam.CombinePerKey(_CountAndFirst())
                 | "Repeated" >> beam.Filter(lambda kv: kv[1][0] > 1)
                 | "FirstOrigin" >> beam.Map(lambda kv: (kv[0], kv[1][1])))
-
-
-class UniqueIds(beam.PTransform):
-    """Batches of documents -> ``documents`` (ids unique) and ``rejected`` (``duplicate_id``), batched.
-    (A run applies `first_copies` together with the language stage's package verdicts instead, in one
-    held-back pass: filters/language/packages.py.)"""
-
-    def expand(self, batches):
-        repeated = batches | "RepeatedIds" >> RepeatedIds()
-        return batches | "KeepFirst" >> beam.FlatMap(_split, repeated=beam.pvalue.AsDict(repeated)).with_outputs(
-            REJECTED, main="documents")

@@ -15,7 +15,7 @@ import apache_beam as beam
 
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.filters.language.rules import RELATIVE_PENDING
-from mathcorpus.batches import REJECTED, Batch, emit_verdicts
+from mathcorpus.batches import REJECTED, emit_verdicts
 from mathcorpus.pipeline.ids import first_copies
 
 
@@ -71,17 +71,6 @@ def package_counts(verdicts: list[Verdict], languages: set) -> list[tuple[tuple,
     return list(counts.items())
 
 
-PENDING = "pending"
-
-
-def _split_pending(batch: list[Document]):
-    settled = [d for d in batch if not is_pending(d)]
-    if settled:
-        yield Batch(settled)
-    if len(settled) < len(batch):
-        yield beam.pvalue.TaggedOutput(PENDING, Batch(d for d in batch if is_pending(d)))
-
-
 def _add_pairs(pairs):
     math = seen = 0
     for m, n in pairs:
@@ -115,28 +104,17 @@ class ResolveRelativeImports(beam.PTransform):
         def verdict(doc, shares):
             return decide(doc, _share(shares.get(package_key(doc), (0, 0))), needed[doc.language])
 
-        def resolve(batch, shares):
-            yield from emit_verdicts(verdict(d, shares) for d in batch)
+        def first_then_resolve(batch, shares, repeated):
+            kept, duplicates = first_copies(batch, repeated)
+            verdicts = [verdict(d, shares) if is_pending(d) else d for d in kept]
+            yield from emit_verdicts(duplicates + verdicts)
 
-        if self._repeated_ids is not None:
-            # One pass over every kept document with both side inputs: the first copy of each id
-            # (pipeline/ids.py) and then the package verdicts. The DirectRunner holds the documents
-            # back once here, instead of once for the ids and once more in the Flatten below.
-            def first_then_resolve(batch, shares, repeated):
-                kept, duplicates = first_copies(batch, repeated)
-                verdicts = [verdict(d, shares) if is_pending(d) else d for d in kept]
-                yield from emit_verdicts(duplicates + verdicts)
-
-            resolved = kept | "FirstCopiesAndResolve" >> beam.FlatMap(
-                first_then_resolve, shares=beam.pvalue.AsDict(seen),
-                repeated=beam.pvalue.AsDict(self._repeated_ids)).with_outputs(REJECTED, main="documents")
-            return {"documents": resolved.documents, REJECTED: resolved[REJECTED]}
-
-        # Only the held-back files wait for the package counts (a side input makes Beam hold back its
-        # whole main input); every other document goes straight on (Dataflow fuses the Flatten into
-        # the next stage; the DirectRunner still buffers its inputs there).
-        split = kept | "SplitPending" >> beam.FlatMap(_split_pending).with_outputs(PENDING, main="settled")
-        resolved = split[PENDING] | "Resolve" >> beam.FlatMap(resolve, shares=beam.pvalue.AsDict(seen)).with_outputs(
+        # One pass over every kept document with both side inputs: the first copy of each id
+        # (pipeline/ids.py) and then the package verdicts of the held-back files. A side input holds
+        # its whole main input back; the documents wait once here, where splitting off the held-back
+        # files made the DirectRunner buffer them again at the Flatten that joined them back.
+        repeated = beam.pvalue.AsDict(self._repeated_ids) if self._repeated_ids is not None else {}
+        resolved = kept | "FirstCopiesAndResolve" >> beam.FlatMap(
+            first_then_resolve, shares=beam.pvalue.AsDict(seen), repeated=repeated).with_outputs(
             REJECTED, main="documents")
-        return {"documents": (split.settled, resolved.documents) | "Documents" >> beam.Flatten(),
-                REJECTED: resolved[REJECTED]}
+        return {"documents": resolved.documents, REJECTED: resolved[REJECTED]}
