@@ -28,7 +28,7 @@ from mathcorpus.pipeline.decontaminate import Decontaminate
 from mathcorpus.pipeline.dedup import Dedup
 from mathcorpus.pipeline.ids import RepeatedIds
 from mathcorpus.pipeline.runner import prepare_for_runner
-from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, WriteTable, build_manifest,
+from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, ROWS, TableSink, WriteTable, build_manifest,
                                          language_summary, summarize_counts, write_manifest, write_report)
 from mathcorpus.pipeline.tokenize import CountDroppedTokens, Tokenize
 from mathcorpus.recipe import Recipe
@@ -105,9 +105,16 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
             resolved = (docs, result[REJECTED]) | ResolveRelativeImports(doc_filter.rules, repeated_ids)
             docs, rejected = resolved["documents"], rejected + [resolved[REJECTED]]
 
+    num_files = recipe.document_files or table_files(recipe)
+    documents_sink = TableSink(out_dir, "documents", DOCUMENT_SCHEMA, num_files)
+    kept_rows = None
     if recipe.dedup:
-        result = docs | "Dedup" >> Dedup(recipe.dedup)
+        # as the last document stage, dedup writes the documents table in its own held-back pass
+        dedup = Dedup(recipe.dedup, documents_sink=None if recipe.decontaminate else documents_sink)
+        result = docs | "Dedup" >> dedup
         docs, rejected = result["documents"], rejected + [result[REJECTED]]
+        if dedup.writes_documents:
+            kept_rows = result[ROWS]
 
     hits = p | "NoBenchmarks" >> beam.Create([])
     if recipe.decontaminate:
@@ -115,10 +122,10 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
         docs, rejected, hits = result.documents, rejected + [result[REJECTED]], result.hits
 
     all_rejected = rejected | "AllRejected" >> beam.Flatten()
-    num_files = recipe.document_files or table_files(recipe)
-    kept_rows = docs | "WriteDocuments" >> WriteTable(out_dir, "documents", DOCUMENT_SCHEMA, num_files)
-    rejected_rows = all_rejected | "WriteRejected" >> WriteTable(out_dir, "rejected", REJECTION_SCHEMA,
-                                                                 num_files)
+    if kept_rows is None:
+        kept_rows = docs | "WriteDocuments" >> WriteTable(documents_sink)
+    rejected_rows = all_rejected | "WriteRejected" >> WriteTable(
+        TableSink(out_dir, "rejected", REJECTION_SCHEMA, num_files))
     all_hits = hits | "AllHits" >> beam.combiners.ToList()
     _ = all_hits | "WriteReport" >> beam.Map(lambda h: write_report(out_dir, h))
 

@@ -21,9 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 import apache_beam as beam
 import numpy as np
 
-from mathcorpus.batches import (REJECTED, Batch, RepeatedHashes, batched, emit, hash64, hashes64, is_member,
+from mathcorpus.batches import (BATCH_DOCS, REJECTED, Batch, RepeatedHashes, batched, emit, hash64, hashes64, is_member,
                                 unbatch)
 from mathcorpus.document import Document, Rejection
+from mathcorpus.pipeline.outputs import ROWS, FilterAndWrite, TableSink
 from mathcorpus.pipeline.dedup.exact import exact_key
 from mathcorpus.pipeline.dedup.lines import LineDedup
 from mathcorpus.pipeline.dedup.components import DistributedComponents
@@ -96,13 +97,17 @@ class ExactKeepers(beam.PTransform):
 
 
 class ExactDedup(beam.PTransform):
-    """Exact dedup alone: the side input holds the removed ids."""
+    """Exact dedup alone: the side input holds the removed ids. With a sink, the documents table is
+    written in the same pass (see `_drop`)."""
+
+    def __init__(self, sink: TableSink | None = None):
+        super().__init__()
+        self._sink = sink
 
     def expand(self, batches):
         keeper_of = batches | "Keepers" >> ExactKeepers()
-        return batches | "DropExactDuplicates" >> beam.FlatMap(
-            _drop_duplicates, survivor_of={}, keeper_of=beam.pvalue.AsSingleton(keeper_of)
-        ).with_outputs(REJECTED, main="documents")
+        return _drop(batches, "DropExactDuplicates", self._sink, BATCH_DOCS, survivor_of={},
+                     keeper_of=beam.pvalue.AsSingleton(keeper_of))
 
 
 def survivor_rank(doc: Document, keep: str) -> tuple:
@@ -122,13 +127,13 @@ def _inverted(text: str) -> str:
     return "".join(chr(0x7F - ord(c)) for c in text)
 
 
-def _drop_duplicates(batch: list[Document], survivor_of: dict[str, str], keeper_of: dict[str, str] | None = None):
-    """Exact copies (`keeper_of`: removed id -> the copy kept) and near copies (`survivor_of`: id -> its
-    cluster's survivor) of a batch, in one pass."""
+def split_duplicates(batch: list[Document], survivor_of: dict[str, str], keeper_of: dict[str, str] | None = None
+                     ) -> tuple[list[Document], list[Rejection]]:
+    """(kept, rejected) of a batch: exact copies (`keeper_of`: removed id -> the copy kept) and near
+    copies (`survivor_of`: id -> its cluster's survivor) are rejected, in one pass."""
     keeper_of = keeper_of or {}
     if not keeper_of and not survivor_of:
-        yield from emit(batch)
-        return
+        return list(batch), []
     kept, rejected = [], []
     for doc in batch:
         keeper = keeper_of.get(doc.id)
@@ -141,7 +146,22 @@ def _drop_duplicates(batch: list[Document], survivor_of: dict[str, str], keeper_
                                          duplicate_of=root))
         else:
             kept.append(doc)
-    yield from emit(kept, rejected)
+    return kept, rejected
+
+
+def _drop_duplicates(batch: list[Document], survivor_of: dict[str, str], keeper_of: dict[str, str] | None = None):
+    yield from emit(*split_duplicates(batch, survivor_of, keeper_of))
+
+
+def _drop(batches, label: str, sink: TableSink | None, batch_size: int, **side) -> dict:
+    """The documents, less the duplicates that the side inputs name: ``documents``, ``rejected`` and,
+    with a sink (dedup is the last document stage), ``rows`` of the documents table written in the
+    same pass (outputs.FilterAndWrite)."""
+    if sink is not None:
+        result = batches | label >> FilterAndWrite(sink, split_duplicates, batch_size, **side)
+        return {"documents": result.documents, REJECTED: result[REJECTED], ROWS: result[ROWS]}
+    result = batches | label >> beam.FlatMap(_drop_duplicates, **side).with_outputs(REJECTED, main="documents")
+    return {"documents": result.documents, REJECTED: result[REJECTED]}
 
 
 def band_range_parts(hashes: np.ndarray, members: list, ranges: int):
@@ -371,11 +391,14 @@ class NearDedup(beam.PTransform):
     With `exact_keepers` (ExactKeepers' {removed id: keeper id} over the same batches), the
     exact copies take no part in the candidate groups and are dropped in the same pass as the near
     ones: the result equals exact dedup followed by near dedup, with the documents held back once
-    for a side input instead of twice."""
+    for a side input instead of twice. With a `sink` (single_worker components only), the documents
+    table is written in that pass too (see `_drop`)."""
 
-    def __init__(self, spec: MinHashSpec, exact_keepers=None):
+    def __init__(self, spec: MinHashSpec, exact_keepers=None, sink: TableSink | None = None):
         super().__init__()
-        self._spec, self._exact_keepers = spec, exact_keepers
+        self._spec, self._exact_keepers, self._sink = spec, exact_keepers, sink
+        if sink is not None and spec.components == "distributed":
+            raise ValueError("distributed components join the documents by id: they cannot write the table")
         if spec.bands:
             self.bands, self.rows = spec.bands, spec.num_perm // spec.bands
         else:
@@ -423,29 +446,39 @@ class NearDedup(beam.PTransform):
                      | "AllEdges" >> beam.combiners.ToList()
                      | "Components" >> beam.Map(lambda batches: connected_components(_all_edges(batches)))
                      | "SurvivorIds" >> beam.Map(_survivor_ids))
-        return batches | "DropNearDuplicates" >> beam.FlatMap(
-            _drop_duplicates, survivor_of=beam.pvalue.AsSingleton(survivors), **exact
-        ).with_outputs(REJECTED, main="documents")
+        return _drop(batches, "DropNearDuplicates", self._sink, spec.batch_size,
+                     survivor_of=beam.pvalue.AsSingleton(survivors), **exact)
 
 
 class Dedup(beam.PTransform):
-    """Batches -> ``documents`` and ``rejected`` (boilerplate, exact_duplicate, near_duplicate), batched."""
+    """Batches -> ``documents`` and ``rejected`` (boilerplate, exact_duplicate, near_duplicate), batched.
 
-    def __init__(self, spec: DedupSpec):
+    With `documents_sink` (dedup is the last document stage) and a drop that waits for side inputs
+    (exact, or near with single_worker components), the documents table is written in the drop's
+    pass and ``rows`` holds its row counts; `writes_documents` tells whether it does."""
+
+    def __init__(self, spec: DedupSpec, documents_sink: TableSink | None = None):
         super().__init__()
         self._spec = spec
+        minhash = spec.minhash
+        self.writes_documents = documents_sink is not None and (
+            (minhash is None and spec.exact) or (minhash is not None and minhash.components != "distributed"))
+        self._sink = documents_sink if self.writes_documents else None
 
     def expand(self, docs):
         rejected: list = []
+        rows = None
         if self._spec.lines:
             lines = docs | "Lines" >> LineDedup(self._spec.lines)
             docs, rejected = lines.documents, rejected + [lines[REJECTED]]
         if self._spec.exact and not self._spec.minhash:
-            exact = docs | "Exact" >> ExactDedup()
-            docs, rejected = exact.documents, rejected + [exact[REJECTED]]
+            exact = docs | "Exact" >> ExactDedup(self._sink)
+            docs, rejected, rows = exact["documents"], rejected + [exact[REJECTED]], exact.get(ROWS)
         if self._spec.minhash:
             keepers = docs | "ExactKeepers" >> ExactKeepers() if self._spec.exact else None
-            near = docs | "MinHash" >> NearDedup(self._spec.minhash, keepers)
-            docs, rejected = near["documents"], rejected + [near[REJECTED]]
-        return {"documents": docs,
-                REJECTED: rejected | "FlattenRejected" >> beam.Flatten(pipeline=docs.pipeline)}
+            near = docs | "MinHash" >> NearDedup(self._spec.minhash, keepers, self._sink)
+            docs, rejected, rows = near["documents"], rejected + [near[REJECTED]], near.get(ROWS)
+        out = {"documents": docs, REJECTED: rejected | "FlattenRejected" >> beam.Flatten(pipeline=docs.pipeline)}
+        if rows is not None:
+            out[ROWS] = rows
+        return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import random
 from pathlib import Path
 
@@ -277,15 +278,21 @@ def test_distributed_components_remove_the_same_documents(tmp_path):
                 words[10 + 30 * j] = f"changed{j}"
                 rows.append({"id": f"s{i:02d}c{j}", "text": " ".join(words)})
     (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    removed = {}
+    removed, tables = {}, {}
     for mode in ("single_worker", "distributed"):
         (tmp_path / f"{mode}.yaml").write_text(yaml.safe_dump({
             "name": mode, "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
-            "dedup": {"exact": False, "minhash": {"num_perm": 128, "components": mode}}}))
-        run_recipe(load_recipe(tmp_path / f"{mode}.yaml"), str(tmp_path / mode))
+            "dedup": {"exact": False, "minhash": {"num_perm": 128, "components": mode}}, "document_files": 5}))
+        manifest = run_recipe(load_recipe(tmp_path / f"{mode}.yaml"), str(tmp_path / mode))
         rejected = pq.read_table(sorted(glob.glob(str(tmp_path / mode / "rejected" / "*.parquet")))).to_pylist()
         removed[mode] = {r["id"]: r["duplicate_of"] for r in rejected}
+        tables[mode] = {os.path.basename(f): open(f, "rb").read()
+                        for f in glob.glob(str(tmp_path / mode / "documents" / "*.parquet"))}
+        assert manifest["tables"]["documents"]["rows"] == manifest["counts"]["kept"]
     assert removed["distributed"] == removed["single_worker"] and len(removed["single_worker"]) >= 25
+    # single_worker writes the documents table in dedup's own pass (outputs.FilterAndWrite), distributed
+    # through WriteTable: the same files, byte for byte
+    assert tables["single_worker"] == tables["distributed"] and len(tables["distributed"]) > 1
 
 
 @pytest.mark.parametrize("components", ["single_worker", "distributed"])
