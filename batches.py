@@ -14,6 +14,7 @@ whose hash repeats - the rare suspects - travel one element each to be confirmed
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections import Counter
 from typing import Callable, Iterable, Iterator
 
@@ -74,6 +75,18 @@ class Batch(list, ObservableMixin):
         # Beam's size sampler (opcounters.OutputCounter) registers a callback that adds the length
         # of each encoded part an observable reports
         callback(_EncodedSize(self.estimated_bytes()), is_encoded=True)
+
+
+def packed(items: Iterable) -> bytes:
+    """Items as one pickle, for a value that crosses a GroupByKey. The DirectRunner's grouping buffer
+    decodes every value it is sent and encodes it again for the reader: two more pickle passes over
+    every document of a shuffled batch (~0.4 s per 100k documents of 2 KB), where bytes cost it a copy."""
+    return pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpacked(parts: Iterable[bytes]) -> list:
+    """The items of `packed` parts, in order."""
+    return [item for part in parts for item in pickle.loads(part)]
 
 
 def batched(items: Iterable, max_items: int = BATCH_DOCS, max_chars: int = BATCH_TEXT_CHARS,

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mathcorpus import __version__, storage
-from mathcorpus.batches import BATCH_DOCS, REJECTED, Batch, batched
+from mathcorpus.batches import BATCH_DOCS, REJECTED, Batch, batched, packed, unpacked
 
 DOCUMENT_SCHEMA = pa.schema([
     ("id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("kind", pa.string()),
@@ -89,19 +89,20 @@ class TableSink:
 
 
 def rows_by_file(batch: list, sink: TableSink):
-    """(file number, rows) for the records (Documents or Rejections) of one batch."""
-    by_file: dict[int, Batch] = defaultdict(Batch)  # Batch: pickled whole on its way to the writer
+    """(file number, packed rows) for the records (Documents or Rejections) of one batch."""
+    by_file: dict[int, list] = defaultdict(list)
     for record in batch:
         by_file[sink.file_of(record.id)].append(record.to_row())
-    return list(by_file.items())
+    return [(bucket, packed(rows)) for bucket, rows in by_file.items()]
 
 
 def records_by_file(batch: list, sink: TableSink):
-    """(file number, records) for the records of one batch (rows are made where the file is written)."""
-    by_file: dict[int, Batch] = defaultdict(Batch)
+    """(file number, packed records) for the records of one batch (rows are made where the file is
+    written)."""
+    by_file: dict[int, list] = defaultdict(list)
     for record in batch:
         by_file[sink.file_of(record.id)].append(record)
-    return list(by_file.items())
+    return [(bucket, packed(records)) for bucket, records in by_file.items()]
 
 
 class WriteTable(beam.PTransform):
@@ -113,7 +114,7 @@ class WriteTable(beam.PTransform):
 
     def _write(self, keyed) -> int:
         bucket, parts = keyed
-        return self._sink.write(bucket, [row for part in parts for row in part])
+        return self._sink.write(bucket, unpacked(parts))
 
     def expand(self, batches):
         return (batches
@@ -129,7 +130,7 @@ def _filter_and_write(keyed, sink: TableSink, split: Callable, batch_size: int, 
     """One file's documents -> `split`'s kept ones written as the file (none written when none are
     kept), its row count (tagged ROWS), the kept documents in batches (main) and the rejections."""
     bucket, parts = keyed
-    kept, rejected = split([doc for part in parts for doc in part], **side)
+    kept, rejected = split(unpacked(parts), **side)
     if kept:
         yield beam.pvalue.TaggedOutput(ROWS, sink.write(bucket, [doc.to_row() for doc in kept]))
     for part in batched(kept, batch_size):

@@ -225,12 +225,13 @@ def test_filter_and_write_writes_the_kept_documents_of_one_file(tmp_path):
     import apache_beam as beam
     import pyarrow.parquet as pq
 
+    from mathcorpus.batches import packed
     from mathcorpus.pipeline.dedup import split_duplicates
     from mathcorpus.pipeline.outputs import DOCUMENT_SCHEMA, REJECTED, ROWS, TableSink, _filter_and_write
 
     sink = TableSink(str(tmp_path), "documents", DOCUMENT_SCHEMA, 2)
     docs = [Document(id=f"s/d{i}", text=f"text {i}", source="s") for i in (5, 1, 3, 2, 4)]
-    out = list(_filter_and_write((1, [docs[:2], docs[2:]]), sink, split_duplicates, 2,
+    out = list(_filter_and_write((1, [packed(docs[:2]), packed(docs[2:])]), sink, split_duplicates, 2,
                                  survivor_of={"s/d2": "s/d1"}, keeper_of={"s/d4": "s/d3"}))
     tagged = {o.tag: o.value for o in out if isinstance(o, beam.pvalue.TaggedOutput)}
     batches = [o for o in out if not isinstance(o, beam.pvalue.TaggedOutput)]
@@ -239,5 +240,5 @@ def test_filter_and_write_writes_the_kept_documents_of_one_file(tmp_path):
         "s/d2": ("near_duplicate", "s/d1"), "s/d4": ("exact_duplicate", "s/d3")}
     written = pq.read_table(tmp_path / "documents" / "part-00001.parquet").to_pylist()
     assert [r["id"] for r in written] == ["s/d1", "s/d3", "s/d5"]
-    out = list(_filter_and_write((0, [docs[3:4]]), sink, split_duplicates, 2, survivor_of={"s/d2": "s/d1"}))
+    out = list(_filter_and_write((0, [packed(docs[3:4])]), sink, split_duplicates, 2, survivor_of={"s/d2": "s/d1"}))
     assert [o.tag for o in out] == [REJECTED] and not (tmp_path / "documents" / "part-00000.parquet").exists()
