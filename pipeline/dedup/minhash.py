@@ -34,6 +34,7 @@ _WORD_BYTE = np.zeros(256, dtype=bool)
 for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
     _WORD_BYTE[_c] = True
 _WORD_BYTE[0x80:] = True
+_WORD_FLAGS = bytes(_WORD_BYTE.astype(np.uint8))  # bytes.translate table: 1 for a word byte, else 0
 _POWERS = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
 
@@ -62,20 +63,23 @@ def _mix64(h: np.ndarray) -> np.ndarray:
 def unit_hashes(text: str, unit: str = "word") -> np.ndarray:
     """64-bit hashes of the lowercased text's words (or characters, as UTF-8 bytes), in order,
     computed for all units at once from prefix sums over the bytes (no Python loop per word)."""
-    data = np.frombuffer(text.lower().encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    raw = text.lower().encode("utf-8", "surrogatepass")
     if unit == "char":
+        data = np.frombuffer(raw, dtype=np.uint8)
         if len(data):
             data = data[~np.r_[False, (data[1:] <= 32) & (data[:-1] <= 32)]]  # whitespace runs -> one
         return _mix64(data.astype(np.uint64) + np.uint64(1))
-    return _word_hashes(data)[0]
+    return _word_hashes(raw)[0]
 
 
-def _word_hashes(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 64-bit hash of every word of the UTF-8 bytes `data`, and where each word starts."""
-    is_word = np.zeros(len(data) + 2, dtype=np.int8)
-    is_word[1:-1] = _WORD_BYTE[data]
-    edges = np.diff(is_word)
-    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+def _word_hashes(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """The 64-bit hash of every word of the UTF-8 bytes `raw`, and where each word starts."""
+    data = np.frombuffer(raw, dtype=np.uint8)
+    # word flags by a C-level translate, padded with a non-word byte at both ends: the flag changes
+    # alternately where a word starts and where it ends
+    flags = np.frombuffer(b"\x00" + raw.translate(_WORD_FLAGS) + b"\x00", dtype=np.uint8)
+    changes = np.flatnonzero(flags[1:] != flags[:-1])
+    starts, ends = changes[0::2], changes[1::2]
     if not len(starts):
         return np.empty(0, dtype=np.uint64), starts
     p, inv = _powers(len(data) + 1)
@@ -96,12 +100,14 @@ def shingle_hashes(text: str, ngram: int, unit: str = "word") -> np.ndarray:
 
 def _combine(h: np.ndarray, n: int) -> np.ndarray:
     """The polynomial hash of every window of `n` consecutive unit hashes, as uint32."""
-    windows = np.lib.stride_tricks.sliding_window_view(h, n)
-    powers = np.ones(n, dtype=np.uint64)
+    # Horner's rule over shifted views, h[i] * P32**(n-1) + ... + h[i+n-1]: n passes over contiguous
+    # arrays (a sum along a window axis of 5 is several times slower), the same value mod 2**64
+    m = len(h) - n + 1
+    combined = h[:m].copy()
     with np.errstate(over="ignore"):
-        for j in range(n - 2, -1, -1):
-            powers[j] = powers[j + 1] * P32
-        combined = (windows * powers).sum(axis=1, dtype=np.uint64)
+        for j in range(1, n):
+            combined *= P32
+            combined += h[j:j + m]
     return (combined >> np.uint64(32)).astype(np.uint32)
 
 
@@ -116,10 +122,11 @@ def batch_shingle_hashes(texts: list[str], ngram: int, unit: str = "word") -> tu
         return (np.concatenate(arrays) if arrays else np.empty(0, dtype=np.uint32)), sizes
     encoded = [t.lower().encode("utf-8", "surrogatepass") for t in texts]
     starts_of_texts = np.r_[0, np.cumsum([len(e) + 1 for e in encoded])[:-1]]
-    h, word_starts = _word_hashes(np.frombuffer(b"\n".join(encoded), dtype=np.uint8))
-    words = np.bincount(np.searchsorted(starts_of_texts, word_starts, side="right") - 1,
-                        minlength=len(texts)) if len(h) else np.zeros(len(texts), dtype=np.int64)
-    first_word = np.r_[0, np.cumsum(words)[:-1]]
+    h, word_starts = _word_hashes(b"\n".join(encoded))
+    # texts are joined by a non-word byte, so no word spans two texts: a text's first word is the
+    # first word that starts at or after its first byte (one search per text, not per word)
+    first_word = np.searchsorted(word_starts, starts_of_texts)
+    words = np.diff(np.r_[first_word, len(word_starts)])
     sizes = np.where(words >= ngram, words - ngram + 1, np.minimum(words, 1))
     if len(h) < ngram:
         return np.concatenate([_combine(h[f:f + w], w) for f, w in zip(first_word, words) if w]
