@@ -163,8 +163,11 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
     return _fmix(h, 32)
 
 
+CHUNK_SHINGLES = 3072
+
+
 def batch_signatures(hash_arrays: list[np.ndarray], perms: tuple[np.ndarray, np.ndarray],
-                     chunk_shingles: int = 1 << 13) -> np.ndarray:
+                     chunk_shingles: int = CHUNK_SHINGLES) -> np.ndarray:
     """Signatures [docs, num_perm] (uint32) of a batch; a document without shingles gets all ones
     (max uint32), like an empty datasketch MinHash."""
     sizes = np.array([len(h) for h in hash_arrays], dtype=np.int64)
@@ -173,11 +176,12 @@ def batch_signatures(hash_arrays: list[np.ndarray], perms: tuple[np.ndarray, np.
 
 
 def flat_signatures(flat: np.ndarray, sizes: np.ndarray, perms: tuple[np.ndarray, np.ndarray],
-                    chunk_shingles: int = 1 << 13) -> np.ndarray:
+                    chunk_shingles: int = CHUNK_SHINGLES) -> np.ndarray:
     """`batch_signatures` of the shingle hashes of many documents given as one array and each
     document's count. Shingles go through the permutations ~chunk_shingles at a time: num_perm x
-    chunk x 4 bytes (4 MB at 128 x 8,192) stays in the CPU cache between the multiply-add and the
-    minimum, which makes it ~2.5x faster than one pass over a large batch."""
+    chunk x 4 bytes (1.5 MB at 128 x 3,072) stays in a core's L2 cache between the multiply, the add
+    and the minimum (on a 2 MB L2 here: 19 us per 2 KB document against 28 us at 8,192 shingles, and
+    several times faster than one pass over a whole batch)."""
     a, b = perms
     out = np.full((len(sizes), len(a)), np.iinfo(np.uint32).max, dtype=np.uint32)
     ends = np.cumsum(sizes)
