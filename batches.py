@@ -80,7 +80,8 @@ class Batch(list, ObservableMixin):
 def packed(items: Iterable) -> bytes:
     """Items as one pickle, for a value that crosses a GroupByKey. The DirectRunner's grouping buffer
     decodes every value it is sent and encodes it again for the reader: two more pickle passes over
-    every document of a shuffled batch (~0.4 s per 100k documents of 2 KB), where bytes cost it a copy."""
+    every document of a shuffled batch, where bytes cost it a copy (its re-encoding went from 0.67 to
+    0.29 s for the documents table at 100k documents of 2 KB, in py-spy)."""
     return pickle.dumps(list(items), protocol=pickle.HIGHEST_PROTOCOL)
 
 

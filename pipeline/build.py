@@ -28,8 +28,9 @@ from mathcorpus.pipeline.decontaminate import Decontaminate
 from mathcorpus.pipeline.dedup import Dedup
 from mathcorpus.pipeline.ids import RepeatedIds
 from mathcorpus.pipeline.runner import prepare_for_runner
-from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, ROWS, TableSink, WriteTable, build_manifest,
-                                         language_summary, summarize_counts, write_manifest, write_report)
+from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, ROWS, TableSink, WriteTable,
+                                         build_manifest, language_summary, summarize_counts, write_manifest,
+                                         write_report)
 from mathcorpus.pipeline.tokenize import CountDroppedTokens, Tokenize
 from mathcorpus.recipe import Recipe
 from mathcorpus.sources import ReadSource, input_bytes

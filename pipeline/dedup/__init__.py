@@ -21,8 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 import apache_beam as beam
 import numpy as np
 
-from mathcorpus.batches import (BATCH_DOCS, REJECTED, Batch, RepeatedHashes, batched, emit, hash64, hashes64, is_member,
-                                unbatch)
+from mathcorpus.batches import (BATCH_DOCS, REJECTED, Batch, RepeatedHashes, batched, emit, hash64, hashes64,
+                                is_member, unbatch)
 from mathcorpus.document import Document, Rejection
 from mathcorpus.pipeline.outputs import ROWS, FilterAndWrite, TableSink
 from mathcorpus.pipeline.dedup.exact import exact_key
