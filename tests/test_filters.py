@@ -29,6 +29,18 @@ def test_language_detection_by_extension_and_shebang():
     assert detect_language("README", "hello") is None
 
 
+def test_modelines_in_the_first_or_last_five_lines_name_the_language():
+    body = "".join(f"x{i} = {i}\n" for i in range(40))
+    assert detect_language(None, "# -*- mode: haskell -*-\n" + body) == "haskell"
+    assert detect_language(None, body + "-- vim: set ft=julia:\n") == "julia"
+    assert detect_language(None, body + "# VIM: set FILETYPE=Python :\n") == "python"  # patterns ignore case
+    assert detect_language(None, "#lang racket\n") is None  # a #lang we do not map
+    assert detect_language(None, "\n\n#lang lean4\n" + body) == "lean"
+    assert detect_language(None, "x" * 9000 + "\n(* -*- coq -*- *)") == "coq"  # a long text: its last lines
+    assert detect_language(None, "a\n" * 6 + "# vim: ft=python\n" + body) is None  # 7th line: not a modeline
+    assert detect_language(None, "y = 1 " * 2000 + "-*- mode: lean -*-") is None  # past 300 characters of a line
+
+
 @pytest.mark.parametrize("language,good,bad", [
     ("python", "import numpy as np\n\ndef f(x):\n    return np.sum(x)\n", "def f(:\n  x ==\n"),
     ("c", "#include <math.h>\ndouble f(double x) { return sin(x); }\n", "double f(double x { return ;; }}}\n"),
