@@ -25,10 +25,13 @@ def normalized_utf8(text: str) -> bytes:
     if not text.isascii():
         return normalize_for_exact(text).encode("utf-8", "surrogatepass")
     data = text.encode("ascii").translate(_ASCII_WHITESPACE_AS_SPACE)
-    if data.count(b"  ") * 32 >= len(data):
-        return b" ".join(data.split()).lower()
-    while b"  " in data:
+    # each search for b"  " costs ~3.5 us on 2 KB of prose: text without a double space (most) pays one
+    if b"  " in data:
+        if data.count(b"  ") * 32 >= len(data):
+            return b" ".join(data.split()).lower()
         data = data.replace(b"  ", b" ")
+        while b"  " in data:
+            data = data.replace(b"  ", b" ")
     return data.strip(b" ").lower()
 
 
