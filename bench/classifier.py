@@ -239,8 +239,9 @@ def throughput(model_path: str, texts: list[str], repeat: int = 4) -> None:
             busy = p.result.metrics().query(beam.metrics.MetricsFilter().with_name("classifier_busy_us"))["counters"]
             return time.perf_counter() - start, sum(c.committed or c.attempted or 0 for c in busy) / 1e6
 
-        floor = min(run(False)[0] for _ in range(2))
-        (whole, busy_seconds) = min(run(True) for _ in range(2))
+        # best of 3 each, as for the measures above (a pipeline run here varies by ~0.25 s)
+        floor = min(run(False)[0] for _ in range(3))
+        (whole, busy_seconds) = min(run(True) for _ in range(3))
     in_pipeline = len(texts) / max(1e-9, whole - floor)
     inside = len(texts) / max(1e-9, busy_seconds)
     print(f"scoring {len(texts):,} documents: bare model.predict {bare:,.0f} docs/s; "
