@@ -83,3 +83,14 @@ def test_the_package_builds_a_wheel_for_workers(tmp_path):
                    "mathcorpus/manifests/demo.yaml"):
         assert needed in names, needed
     assert not any(n.startswith(("mathcorpus/tests/", "mathcorpus/bench/")) for n in names)
+
+
+def test_a_run_without_a_runner_goes_to_the_fn_api_runner():
+    """Beam's DirectRunner would first try Prism (downloaded when online): a run names its runner."""
+    from mathcorpus.pipeline.runner import runner_name, with_default_runner
+
+    assert runner_name(with_default_runner([])) == "FnApiRunner"
+    assert with_default_runner(["--direct_num_workers=2"]) == ["--direct_num_workers=2", "--runner=FnApiRunner"]
+    assert with_default_runner(["--runner=DirectRunner"]) == ["--runner=DirectRunner"]
+    assert with_default_runner(["--runner", "DataflowRunner", "--project=p"]) == ["--runner", "DataflowRunner",
+                                                                                   "--project=p"]
