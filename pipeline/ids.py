@@ -23,7 +23,6 @@ from mathcorpus.document import Document, Rejection
 from mathcorpus.batches import Batch, RepeatedHashes, hashes64, is_member
 
 
-
 def origin_key(doc: Document) -> tuple[str, int, str]:
     meta = doc.meta or {}
     number = meta.get("line", meta.get("member", meta.get("offset", 0)))

@@ -81,19 +81,12 @@ class TableSink:
     def file_of(self, record_id: str) -> int:
         return bucket_of(record_id, self.num_files)
 
-    def write(self, bucket: int, rows: list[dict]) -> int:
-        """Write one file's rows (any order: they are sorted); returns how many."""
+    def write(self, bucket: int, records: list) -> int:
+        """Write one file's records (Documents or Rejections, in any order: the rows are sorted);
+        returns how many."""
         path = storage.join(self.out_dir, self.name, f"part-{bucket:05d}.parquet")
-        storage.write_bytes_atomic(path, parquet_bytes(rows, self.schema))
-        return len(rows)
-
-
-def rows_by_file(batch: list, sink: TableSink):
-    """(file number, packed rows) for the records (Documents or Rejections) of one batch."""
-    by_file: dict[int, list] = defaultdict(list)
-    for record in batch:
-        by_file[sink.file_of(record.id)].append(record.to_row())
-    return [(bucket, packed(rows)) for bucket, rows in by_file.items()]
+        storage.write_bytes_atomic(path, parquet_bytes([r.to_row() for r in records], self.schema))
+        return len(records)
 
 
 def records_by_file(batch: list, sink: TableSink):
@@ -118,7 +111,7 @@ class WriteTable(beam.PTransform):
 
     def expand(self, batches):
         return (batches
-                | "ToRows" >> beam.FlatMap(rows_by_file, self._sink)
+                | "ByFile" >> beam.FlatMap(records_by_file, self._sink)
                 | "GroupByFile" >> beam.GroupByKey()
                 | "WriteFile" >> beam.Map(self._write))
 
@@ -132,7 +125,7 @@ def _filter_and_write(keyed, sink: TableSink, split: Callable, batch_size: int, 
     bucket, parts = keyed
     kept, rejected = split(unpacked(parts), **side)
     if kept:
-        yield beam.pvalue.TaggedOutput(ROWS, sink.write(bucket, [doc.to_row() for doc in kept]))
+        yield beam.pvalue.TaggedOutput(ROWS, sink.write(bucket, kept))
     for part in batched(kept, batch_size):
         yield Batch(part)
     if rejected:

@@ -30,11 +30,8 @@ P64_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
 P32 = np.uint64(0x01000193)  # odd multiplier of the polynomial shingle hash
 # A byte is part of a word when it is an ASCII letter, digit or "_", or any byte of a non-ASCII
 # UTF-8 character (so letters of every script count; so do a few non-ASCII symbols).
-_WORD_BYTE = np.zeros(256, dtype=bool)
-for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
-    _WORD_BYTE[_c] = True
-_WORD_BYTE[0x80:] = True
-_WORD_FLAGS = bytes(_WORD_BYTE.astype(np.uint8))  # bytes.translate table: 1 for a word byte, else 0
+_WORD_ASCII = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+_WORD_FLAGS = bytes(int(c in _WORD_ASCII or c >= 0x80) for c in range(256))  # bytes.translate: 1 = word byte
 _POWERS = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
 
