@@ -71,3 +71,38 @@ def test_classifier_preprocessing_and_quality_heuristics(text):
     reason = quality_reason(text, QualityFilterSpec())
     assert reason is None or isinstance(reason[0], str)
     detect_language("x.py", text)
+
+
+def _densities_one_by_one(doc: bytes) -> list[float]:
+    """The per-document definition of the classifier's math densities (what the batched NumPy
+    counting in `_densities` must equal): bytes.count, bytes.split."""
+    from mathcorpus.filters.classifier import MATH_WORDS
+
+    size = len(doc)
+    latex = doc.count(b"\\")
+    delimiters = doc.count(b"$") + doc.count(b"\\ ")
+    signs = size - len(doc.translate(None, b"=+^<>|"))
+    arithmetic = doc.translate(bytes.maketrans(b"+*/=", b"\x01" * 4))
+    arithmetic = arithmetic.count(b"0 \x01 0") + arithmetic.count(b"0  \x01  0")
+    head = doc[:768].split()
+    words = sum(word.decode("latin-1") in MATH_WORDS for word in head) / max(1, len(head))
+    per_token = min(size, 768) / max(1, len(head) * size)
+    return [latex * per_token, delimiters * per_token, signs * per_token, words, arithmetic * per_token]
+
+
+# spaced text as the classifier counts it: runs of "0 + 0 + 0" (overlapping matches), marks at the
+# edges of documents, math words cut at the 768-byte head, every ASCII whitespace
+SPACED_PIECES = st.sampled_from(["0", " ", "  ", "+", "=", "*", "/", "\x01", "$", "\\", "\\ ", "^", "|", "x",
+                                 "\t", "\n", "\x0b", "\x0c", "\r", "theorem", "lemmas", "differentiable",
+                                 "theorems0", "let", "é", "\x00",
+                                 "0 + 0 + 0", "0 = 0 * 0 / 0", "0  +  0  =  0  +  0"])
+SPACED_DOCS = st.lists(st.lists(SPACED_PIECES, max_size=400).map("".join).map(lambda s: s.encode()), max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@example([b" " * 765 + b"letter 0 + 0 + 0", b"theorem $x$ " * 200, b""])  # "let" ends the 768-byte head
+@given(SPACED_DOCS | st.lists(ANY_TEXT.map(lambda s: s.encode("utf-8", "surrogatepass")), max_size=6))
+def test_classifier_densities_batched_equal_one_by_one(docs):
+    from mathcorpus.filters.classifier import _densities
+
+    assert _densities(docs).tolist() == [_densities_one_by_one(doc) for doc in docs]
