@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from operator import attrgetter
+from typing import Any, Sequence
 
 KINDS = ("code", "paper", "web", "text")
 
@@ -45,23 +46,26 @@ class Document:
         return self.replace(scores={**self.scores, name: value})
 
     def to_row(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "text": self.text,
-            "source": self.source,
-            "kind": self.kind,
-            "language": self.language,
-            "path": self.path,
-            "url": self.url,
-            "repo": self.repo,
-            "license": self.license,
-            "math_score": self.scores.get("math_score"),
-            "scores": json.dumps(self.scores, sort_keys=True),
-            "meta": json.dumps(self.meta, sort_keys=True, default=str),
-        }
+        """The document's row of the documents table (scores and meta as JSON)."""
+        row = {name: getattr(self, name) for name in _PLAIN_COLUMNS}
+        row.update(math_score=self.scores.get("math_score"), scores=json.dumps(self.scores, sort_keys=True),
+                   meta=json.dumps(self.meta, sort_keys=True, default=str))
+        return row
+
+    @staticmethod
+    def to_columns(docs: Sequence["Document"]) -> dict[str, list]:
+        """``to_row`` of each document, as one list per field (what a table writer needs, without a
+        dict per row)."""
+        columns = {name: list(map(attrgetter(name), docs)) for name in _PLAIN_COLUMNS}
+        scores = list(map(attrgetter("scores"), docs))
+        columns["math_score"] = [s.get("math_score") for s in scores]
+        columns["scores"] = [json.dumps(s, sort_keys=True) for s in scores]
+        columns["meta"] = [json.dumps(d.meta, sort_keys=True, default=str) for d in docs]
+        return columns
 
 
 _DOCUMENT_FIELDS = frozenset(f.name for f in dataclasses.fields(Document))
+_PLAIN_COLUMNS = ("id", "text", "source", "kind", "language", "path", "url", "repo", "license")
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,11 @@ class Rejection:
 
     def to_row(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in _REJECTION_FIELDS}  # plain values: no deep copy
+
+    @staticmethod
+    def to_columns(rejections: Sequence["Rejection"]) -> dict[str, list]:
+        """``to_row`` of each rejection, as one list per field."""
+        return {name: list(map(attrgetter(name), rejections)) for name in _REJECTION_FIELDS}
 
 
 _REJECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Rejection))
