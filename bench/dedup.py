@@ -12,7 +12,8 @@ DirectRunner: reading, the language filter, both dedup steps, writing the tables
 datasketch loop (MinHash per document + MinHashLSH insert/query) at the same threshold, (d)
 datatrove's 4-stage MinHash dedup on 2 processes, when installed (``pip install 'mathcorpus[bench]'``).
 
-    python bench/dedup.py [--docs 20000] [--num-perm 128] [--fn-weight 0.95]
+    python bench/dedup.py [--docs 20000] [--num-perm 128] [--fn-weight 0.95] [--skip-datasketch]
+        [--skip-datatrove] [--workers-run [--docs-per-worker 10000]]
 """
 
 from __future__ import annotations
@@ -143,25 +144,68 @@ def datasketch_loop(texts: list[str], num_perm: int, threshold: float) -> dict[i
     return removed
 
 
+def _descendants_rss_mb(root: int) -> dict[int, float]:
+    """Resident memory (MB) of every process below `root`, from /proc (Linux; empty elsewhere)."""
+    parent = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parent[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    rss = {}
+    for pid in parent:
+        up = parent.get(pid)
+        while up is not None and up != root and up > 1:
+            up = parent.get(up)
+        if up == root:
+            try:
+                with open(f"/proc/{pid}/statm") as fh:
+                    rss[pid] = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+            except (OSError, IndexError, ValueError):
+                pass
+    return rss
+
+
 def _run_in_child(recipe: dict, out: str, beam_args: list[str]) -> tuple[float, float, float]:
     """`mathcorpus run` in a fresh process: (seconds, its peak RSS, the largest peak RSS of its own
-    children, i.e. of the Beam workers in multi_processing mode), in MB."""
+    child processes, i.e. of the Beam workers in multi_processing mode), in MB. The workers' memory
+    is sampled from /proc every 50 ms: ``RUSAGE_CHILDREN`` reports the largest of any child the
+    launcher forked, and a forked child's peak starts at the launcher's size at the fork."""
+    import threading
+
     from mathcorpus.pipeline.build import run_recipe
     from mathcorpus.recipe import recipe_from_dict
 
     logging.getLogger().setLevel(logging.ERROR)
+    peaks: dict[int, float] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            for pid, mb in _descendants_rss_mb(os.getpid()).items():
+                peaks[pid] = max(peaks.get(pid, 0.0), mb)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if beam_args:
+        sampler.start()
     t0 = time.perf_counter()
-    run_recipe(recipe_from_dict(recipe), out, beam_args=beam_args)
+    try:
+        run_recipe(recipe_from_dict(recipe), out, beam_args=beam_args)
+    finally:
+        done.set()
     seconds = time.perf_counter() - t0
-    return (seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    if beam_args:
+        sampler.join()
+    return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, max(peaks.values(), default=0.0)
 
 
 WHOLE_RUN_MEMORY: list[str] = []
 
 
 def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
-              beam_args: tuple[str, ...] = ()) -> tuple[float, dict[int, int]]:
+              beam_args: tuple[str, ...] = (), recipe_extra: dict | None = None) -> tuple[float, dict[int, int]]:
     import multiprocessing
 
     import pyarrow.parquet as pq
@@ -176,11 +220,12 @@ def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
               "dedup": {"exact": True, "minhash": {"num_perm": num_perm, "ngram": 5,
                                                    "false_negative_weight": fn_weight,
                                                    "threads": 1 if beam_args else min(2, os.cpu_count() or 1)}},
-              "output": os.path.join(tmp, "out")}
+              "output": os.path.join(tmp, "out"), **(recipe_extra or {})}
     # in a child process, so that its peak memory is the pipeline's, not this bench's corpus
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         seconds, own_mb, workers_mb = pool.apply(_run_in_child, (recipe, os.path.join(tmp, "out"), list(beam_args)))
-    mode = "2 worker processes" if beam_args else "in-process DirectRunner"
+    workers = [a.split("=")[1] for a in beam_args if a.startswith("--direct_num_workers=")]
+    mode = f"{workers[0]} worker processes" if workers else "in-process DirectRunner"
     WHOLE_RUN_MEMORY.append(f"{len(texts):,} documents, {mode}: peak RSS {own_mb:,.0f} MB"
                             + (f" (launcher), {workers_mb:,.0f} MB (largest worker)" if beam_args else ""))
     rows = pq.read_table([str(p) for p in sorted((__import__("pathlib").Path(tmp) / "out" / "rejected").glob("*.parquet"))],
@@ -261,7 +306,9 @@ def main() -> None:
     parser.add_argument("--skip-datasketch", action="store_true")
     parser.add_argument("--skip-datatrove", action="store_true")
     parser.add_argument("--workers-run", action="store_true",
-                        help="also run the whole recipe with 2 Beam worker processes and report their memory")
+                        help="also run the whole recipe with Beam worker processes (one per --docs-per-worker "
+                             "documents, at least 2) and report the largest worker's peak memory")
+    parser.add_argument("--docs-per-worker", type=int, default=10_000)
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
@@ -283,9 +330,17 @@ def main() -> None:
             rows_out.append(("mathcorpus run (Beam, whole)", seconds, removed))
         if args.workers_run:
             with tempfile.TemporaryDirectory() as tmp:
+                # Weak scaling, as a cluster grows with its corpus: workers in proportion to documents
+                # and a documents file per worker's share (~20 MB of input), so that what one worker
+                # holds is its share of a stage. Beam's local runner hands each worker its whole share
+                # of a stage's input at once (see the README), so the share, not the corpus, is what
+                # must stay the same for a worker's memory to; the time is not comparable (2 cores).
+                workers = max(2, -(-n // args.docs_per_worker))
+                share = int(mb * 1e6 / workers) + 1
                 seconds, removed = whole_run(texts, tmp, args.num_perm, args.fn_weight,
-                                             ("--direct_running_mode=multi_processing", "--direct_num_workers=2"))
-                rows_out.append(("mathcorpus run (2 workers)", seconds, removed))
+                                             ("--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"),
+                                             {"document_file_bytes": share})
+                rows_out.append((f"mathcorpus run ({workers} workers)", seconds, removed))
         if not args.skip_datatrove:
             try:
                 import datatrove  # noqa: F401
