@@ -62,8 +62,8 @@ def parquet_bytes(records: list, schema: pa.Schema) -> bytes:
     written a row group at a time: only one group's Arrow copy exists at once, and its memory is
     reused by the next (converting a whole file at once took 1.7 s for 83k rows of 2 KB in a fresh
     process against 0.7 s, mostly page faults). Each group's columns come straight from the records
-    (``to_columns``): making a dict per row first and reading it back per field took 1 s of a 100k
-    document run's 2.6 s in the table writer."""
+    (``to_columns``): with a dict made per row and read back per field, 83k documents of 2 KB took
+    1.10 s instead of 0.94 s, and the dicts were held alongside the documents."""
     records = _sorted_records(records)
     sink = io.BytesIO()
     with pq.ParquetWriter(sink, schema, compression="zstd") as writer:
