@@ -46,11 +46,8 @@ class Document:
         return self.replace(scores={**self.scores, name: value})
 
     def to_row(self) -> dict[str, Any]:
-        """The document's row of the documents table (scores and meta as JSON)."""
-        row = {name: getattr(self, name) for name in _PLAIN_COLUMNS}
-        row.update(math_score=self.scores.get("math_score"), scores=json.dumps(self.scores, sort_keys=True),
-                   meta=json.dumps(self.meta, sort_keys=True, default=str))
-        return row
+        """The document's row of the documents table (scores and meta as JSON; see `to_columns`)."""
+        return {name: values[0] for name, values in Document.to_columns([self]).items()}
 
     @staticmethod
     def to_columns(docs: Sequence["Document"]) -> dict[str, list]:
@@ -89,7 +86,8 @@ class Rejection:
                    path=doc.path or doc.url, detail=detail, duplicate_of=duplicate_of, language=doc.language)
 
     def to_row(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _REJECTION_FIELDS}  # plain values: no deep copy
+        """The rejection's row of the rejected table (plain values: no deep copy; see `to_columns`)."""
+        return {name: values[0] for name, values in Rejection.to_columns([self]).items()}
 
     @staticmethod
     def to_columns(rejections: Sequence["Rejection"]) -> dict[str, list]:

@@ -30,8 +30,8 @@ MODEL_DIM, MODEL_BUCKET = 16, 200_000  # the trained model's size (see train_cla
 # numbers are), ASCII letters are lower-cased, and five bucketed math densities lead the line.
 # Scoring must cost little next to fastText itself (the bare model spends ~40 us on a 2 KB text), so
 # the spacing is done by C-level str/bytes methods on a whole batch at once (one call per symbol per
-# batch), and each document costs a handful of C calls: no regex, no Python loop over tokens, and a
-# split into tokens only of its first 768 bytes (for the math words).
+# batch), and the densities are counted with NumPy over the whole batch (`_densities`): no regex, no
+# Python loop over tokens.
 _SPACED = tuple((bytes([c]), b" " + bytes([c]) + b" ") for c in b"$^_=+-*/<>|") + ((b"\\", b" \\"),)
 _UNICODE_SPACED = ("\u00b1\u00d7\u00f7\u2211\u220f\u222b\u2202\u2207\u221a\u221e\u2264\u2265\u2260\u2248\u2261\u2208\u2209"
                    "\u2282\u2286\u222a\u2229\u2200\u2203\u2192\u21a6\u21d2\u21d4\u2218\u2297\u2295")
@@ -118,18 +118,20 @@ def _word_slots(first8: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return ((first8 + lengths.astype(np.uint64)) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - 16)
 
 
-def _math_word_table() -> tuple[np.ndarray, bytes, np.ndarray]:
+def _math_word_table() -> np.ndarray:
+    """True at the slot of every math word (`_word_slots`)."""
     words = sorted(_MATH_WORDS_BYTES)
     first8 = np.frombuffer(b"".join(w[:8].ljust(8, b"\0") for w in words), dtype="<u8")
     table = np.zeros(1 << 16, dtype=bool)
     table[_word_slots(first8, np.array([len(w) for w in words]))] = True
-    in_token = bytes(c not in b" \t\n\r\x0b\x0c" for c in range(256))  # bytes.split() splits on these
-    masks = np.array([(1 << (8 * min(n, 8))) - 1 for n in range(max(map(len, words)) + 1)], dtype=np.uint64)
-    return table, in_token, masks
+    return table
 
 
-_WORD_TABLE, _IN_TOKEN, _FIRST_BYTES_MASKS = _math_word_table()
+_WORD_TABLE = _math_word_table()
 _SHORTEST_WORD, _LONGEST_WORD = min(map(len, _MATH_WORDS_BYTES)), max(map(len, _MATH_WORDS_BYTES))
+# the low n bytes of a little-endian 8-byte read: a token of n < 8 bytes without what follows it
+_FIRST_BYTES_MASKS = np.array([(1 << (8 * min(n, 8))) - 1 for n in range(_LONGEST_WORD + 1)], dtype=np.uint64)
+_IN_TOKEN = bytes(c not in b" \t\n\r\x0b\x0c" for c in range(256))  # 0 where bytes.split() splits
 
 
 def _densities(docs: Sequence[bytes]) -> np.ndarray:
@@ -139,7 +141,7 @@ def _densities(docs: Sequence[bytes]) -> np.ndarray:
     Counted with NumPy over the batch joined by NUL (no mark pattern matches across it): where
     the marks are, then how many fall in each document. Per document, ``bytes.count`` of each mark cost
     ~10 us (two-byte patterns are slow where backslashes are dense). The counts are those of the
-    per-document definition (``tests/test_filters.py`` compares them on random text)."""
+    per-document definition (``tests/test_normalizers_fuzz.py`` compares them on random text)."""
     if not docs:
         return np.zeros((0, 5))
     head_tokens, head_words = (np.asarray(counts) for counts in _head_words(docs))
@@ -219,7 +221,7 @@ def _preprocessed_lines(texts: Sequence[str]) -> list[bytes]:
             key = (*bucket, 1 + len(doc) // 320)  # the features repeat once per ~64 tokens of ~5 bytes
             prefix = prefixes.get(key)
             if prefix is None:
-                one = " ".join(f"__{name}{bucket}" for name, bucket in zip(_FEATURE_NAMES, key))
+                one = " ".join(f"__{name}{level}" for name, level in zip(_FEATURE_NAMES, key))
                 prefix = prefixes[key] = (" ".join([one] * key[-1]) + " ").encode()
             lines.append(prefix + doc + b"\n")
     return lines
