@@ -27,7 +27,7 @@ from mathcorpus.batches import Batch, count_by
 from mathcorpus.pipeline.decontaminate import Decontaminate
 from mathcorpus.pipeline.dedup import Dedup
 from mathcorpus.pipeline.ids import RepeatedIds
-from mathcorpus.pipeline.runner import prepare_for_runner, with_default_runner
+from mathcorpus.pipeline.runner import data_sent_whole, prepare_for_runner, with_default_runner
 from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, ROWS, TableSink, WriteTable,
                                          build_manifest, language_summary, summarize_counts, write_manifest,
                                          write_report)
@@ -199,6 +199,6 @@ def run_recipe(recipe: Recipe, output: str | None = None, beam_args: Sequence[st
     recipe = prepare_for_runner(recipe, beam_args)  # remote runners: staged assets, shared sources
     status("running the Beam pipeline")
     options = PipelineOptions(with_default_runner(beam_args))
-    with collector_tuned(), beam.Pipeline(options=options) as p:
+    with collector_tuned(), data_sent_whole(), beam.Pipeline(options=options) as p:
         build_pipeline(p, recipe, out_dir)
     return json.loads(storage.read_bytes(storage.join(out_dir, "manifest.json")))

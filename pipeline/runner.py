@@ -13,8 +13,8 @@ that is not local:
 
 from __future__ import annotations
 
+import contextlib
 import glob
-
 import hashlib
 import os
 from typing import Sequence
@@ -43,6 +43,31 @@ def with_default_runner(beam_args: Sequence[str]) -> list[str]:
     ``--direct_running_mode`` and ``--direct_num_workers`` work the same. ``--runner=DirectRunner``
     still gives Beam's own choice."""
     return list(beam_args) if runner_name(beam_args) else [*beam_args, f"--runner={DEFAULT_RUNNER}"]
+
+
+@contextlib.contextmanager
+def data_sent_whole():
+    """While the block runs, Beam's local runner sends each bundle's input to a worker process as one
+    buffer on close instead of also flushing it every second from a timer thread.
+
+    Why: in Beam 2.77 the runner's gRPC data streams (``--direct_running_mode=multi_processing`` and
+    ``multi_threading``) are ``TimeBasedBufferingClosableOutputStream``s. Their timer thread flushes by
+    copying the buffer, handing the copy to the send queue and then clearing the buffer, without
+    holding off writers: bytes the runner writes between the copy and the clear are dropped. The
+    runner writes a worker's share of a stage as several chunks (one per upstream output message,
+    ~10 MB each), so a flush that lands between two writes loses a whole chunk: 10 batches of 512
+    documents in our runs, or an empty side input. ``tests/e2e/test_portability.py`` shows the drop
+    with Beam's class. The size-based stream Beam uses when the time limit is 0 has no timer (the
+    runner never asks it to flush early), so nothing can be lost between copy and clear; a worker's
+    share of one stage must then stay under gRPC's 2 GB message limit (use more workers)."""
+    from apache_beam.runners.portability.fn_api_runner import worker_handlers
+
+    before = worker_handlers.DATA_BUFFER_TIME_LIMIT_MS  # read when a run starts its gRPC server
+    worker_handlers.DATA_BUFFER_TIME_LIMIT_MS = 0
+    try:
+        yield
+    finally:
+        worker_handlers.DATA_BUFFER_TIME_LIMIT_MS = before
 
 
 def is_local_runner(runner: str | None) -> bool:
