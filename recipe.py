@@ -220,8 +220,16 @@ class LineDedupSpec(_Model):
     min_chars: int = Field(20, ge=1)  # shorter lines ("}", "end", blank) are never removed
 
 
+ExactNormalization = Literal["text", "whitespace", "none"]  # see pipeline/dedup/exact.py
+
+
 class DedupSpec(_Model):
     exact: bool = True
+    # Exact dedup's normalization (pipeline/dedup/exact.py): "text" (NFC, lowercase, whitespace runs
+    # collapsed), "whitespace" (the same, case kept) or "none" (the text as it is); per source name
+    # in `normalize_by_source`. Copies are found across sources when their normalized texts are equal.
+    normalize: ExactNormalization = "text"
+    normalize_by_source: dict[str, ExactNormalization] = Field(default_factory=dict)
     minhash: MinHashSpec | None = None
     lines: LineDedupSpec | None = None  # runs first, so exact and near dedup see the cleaned text
 
@@ -337,6 +345,10 @@ class Recipe(_Model):
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"source names must be unique, repeated: {dupes}")
+        unknown = sorted(set(self.dedup.normalize_by_source) - set(names)) if self.dedup else []
+        if unknown:
+            raise ValueError(f"dedup.normalize_by_source names no source of this recipe: {unknown} "
+                             f"(sources: {names})")
         return self
 
     def to_dict(self) -> dict[str, Any]:

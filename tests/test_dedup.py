@@ -19,6 +19,18 @@ def test_exact_key_ignores_case_and_whitespace_only():
     assert normalize_for_exact("  a \n\n b ") == "a b"
 
 
+def test_exact_normalizations():
+    code = "def f(x):\n    return x ** 2\n"
+    recased = "DEF f(x):\r\n\treturn x ** 2   \n\n"
+    reindented = "def f(x):\r\n\treturn x ** 2   \n\n"
+    assert exact_key(code, "whitespace") != exact_key(recased, "whitespace")  # case kept
+    assert exact_key(code, "whitespace") == exact_key(reindented, "whitespace")
+    assert exact_key(code, "none") != exact_key(reindented, "none")  # the text as it is
+    assert exact_key("a b", "none") == exact_key("A  b", "text") != exact_key("A b", "none")  # same key space
+    assert normalize_for_exact("  A \n\n b ", "whitespace") == "A b"
+    assert normalize_for_exact("e\u0301", "whitespace") == "\u00e9" and normalize_for_exact("e\u0301", "none") == "e\u0301"
+
+
 def _words(rng, n):
     vocab = [f"w{i}" for i in range(5000)]
     return [rng.choice(vocab) for _ in range(n)]

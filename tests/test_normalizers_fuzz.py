@@ -36,6 +36,11 @@ ASCII_WITH_WHITESPACE_RUNS = st.text(alphabet=st.sampled_from(list("ab Z\t\n\x0b
 def test_exact_key_hashes_the_normalized_text(text):
     assert normalized_utf8(text) == normalize_for_exact(text).encode("utf-8", "surrogatepass")
     assert exact_key(text) == hashlib.sha1(normalize_for_exact(text).encode("utf-8", "surrogatepass")).hexdigest()
+    for normalization in ("whitespace", "none"):
+        expected = normalize_for_exact(text, normalization)
+        assert normalized_utf8(text, normalization) == expected.encode("utf-8", "surrogatepass")
+        assert normalize_for_exact(expected, normalization) == expected  # idempotent
+    assert normalize_for_exact(text, "whitespace").lower() == normalize_for_exact(text)
 
 
 @settings(max_examples=300, deadline=None)

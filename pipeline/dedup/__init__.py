@@ -50,8 +50,11 @@ def _key_hashes(keys: list[str]) -> np.ndarray:
     return np.array([int(k[:16], 16) for k in keys], dtype=np.uint64)
 
 
-def _with_exact_keys(batch: list[Document]):
-    keys = [exact_key(d.text) for d in batch]
+def _with_exact_keys(batch: list[Document], normalize: str, normalize_by_source: dict[str, str]):
+    if normalize_by_source:
+        keys = [exact_key(d.text, normalize_by_source.get(d.source, normalize)) for d in batch]
+    else:
+        keys = [exact_key(d.text, normalize) for d in batch]
     yield keys, _key_hashes(keys), [d.id for d in batch]
 
 
@@ -83,10 +86,16 @@ def _merged(parts: list) -> dict:
 
 class ExactKeepers(beam.PTransform):
     """Batches -> one dict {removed id: keeper id} (a singleton). Text hashes are counted as arrays;
-    (key, id) pairs are shuffled only for repeated hashes, never texts."""
+    (key, id) pairs are shuffled only for repeated hashes, never texts. Texts are normalized as
+    `spec.normalize` / `spec.normalize_by_source` say."""
+
+    def __init__(self, spec: DedupSpec):
+        super().__init__()
+        self._spec = spec
 
     def expand(self, batches):
-        keyed = batches | "ExactKeys" >> beam.FlatMap(_with_exact_keys)
+        keyed = batches | "ExactKeys" >> beam.FlatMap(_with_exact_keys, self._spec.normalize,
+                                                      dict(self._spec.normalize_by_source))
         repeated = keyed | "RepeatedKeys" >> RepeatedHashes(lambda kb: kb[1])
         return (keyed
                 | "Suspects" >> beam.FlatMap(_suspect_pairs, beam.pvalue.AsSingleton(repeated))
@@ -100,12 +109,13 @@ class ExactDedup(beam.PTransform):
     """Exact dedup alone: the side input holds the removed ids. With a sink, the documents table is
     written in the same pass (see `_drop`)."""
 
-    def __init__(self, sink: TableSink | None = None):
+    def __init__(self, spec: DedupSpec, sink: TableSink | None = None):
         super().__init__()
+        self._spec = spec
         self._sink = sink
 
     def expand(self, batches):
-        keeper_of = batches | "Keepers" >> ExactKeepers()
+        keeper_of = batches | "Keepers" >> ExactKeepers(self._spec)
         return _drop(batches, "DropExactDuplicates", self._sink, BATCH_DOCS, survivor_of={},
                      keeper_of=beam.pvalue.AsSingleton(keeper_of))
 
@@ -472,10 +482,10 @@ class Dedup(beam.PTransform):
             lines = docs | "Lines" >> LineDedup(self._spec.lines)
             docs, rejected = lines.documents, rejected + [lines[REJECTED]]
         if self._spec.exact and not self._spec.minhash:
-            exact = docs | "Exact" >> ExactDedup(self._sink)
+            exact = docs | "Exact" >> ExactDedup(self._spec, self._sink)
             docs, rejected, rows = exact["documents"], rejected + [exact[REJECTED]], exact.get(ROWS)
         if self._spec.minhash:
-            keepers = docs | "ExactKeepers" >> ExactKeepers() if self._spec.exact else None
+            keepers = docs | "ExactKeepers" >> ExactKeepers(self._spec) if self._spec.exact else None
             near = docs | "MinHash" >> NearDedup(self._spec.minhash, keepers, self._sink)
             docs, rejected, rows = near["documents"], rejected + [near[REJECTED]], near.get(ROWS)
         out = {"documents": docs, REJECTED: rejected | "FlattenRejected" >> beam.Flatten(pipeline=docs.pipeline)}

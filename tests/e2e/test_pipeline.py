@@ -14,7 +14,7 @@ import yaml
 
 from mathcorpus.pipeline.build import OutputExists, run_recipe
 from mathcorpus.shards import read_table as read_shard
-from mathcorpus.recipe import load_recipe
+from mathcorpus.recipe import RecipeError, load_recipe
 
 from corpus import BENCH_QUESTION, make_corpus  # noqa: E402
 
@@ -124,6 +124,28 @@ def test_dedup_only_recipe_is_valid(tmp_path):
     manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     assert manifest["counts"]["kept"] == 2 and manifest["counts"]["dropped"] == {"exact_duplicate": 1}
     assert manifest["shards"] == [] and manifest["tokenizer"] is None
+
+
+def test_exact_dedup_normalizes_each_source_as_the_recipe_says(tmp_path):
+    prose = ["The Sum of  two primes", "the sum of two primes", "x"]
+    code = ["def f(x):\n    return x\n", "def f(x):\n\treturn x\n", "DEF F(X):\n    RETURN X\n"]
+    (tmp_path / "prose.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in prose))
+    (tmp_path / "code.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in code + [prose[1]]))
+    recipe = {"name": "n", "sources": [{"name": "prose", "kind": "jsonl", "path": "prose.jsonl"},
+                                       {"name": "code", "kind": "jsonl", "path": "code.jsonl"}],
+              "dedup": {"exact": True, "normalize_by_source": {"code": "none"}}}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
+    removed = {r["id"]: r["duplicate_of"] for r in pq.read_table(tmp_path / "out" / "rejected").to_pylist()}
+    # prose: case and spaces do not count; code: every byte does, and a copy of a prose document in
+    # the code source is still found (equal under both normalizations; the smallest id survives)
+    assert removed == {"prose/prose.jsonl:1": "code/code.jsonl:4", "prose/prose.jsonl:2": "code/code.jsonl:4"}
+    assert manifest["counts"]["kept"] == 5
+
+    recipe["dedup"]["normalize_by_source"] = {"kode": "none"}
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
+    with pytest.raises(RecipeError, match="normalize_by_source names no source.*kode"):
+        load_recipe(tmp_path / "r.yaml")
 
 
 def _variant(root: Path, recipe, name: str, **tokenize):
