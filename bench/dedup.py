@@ -205,7 +205,8 @@ WHOLE_RUN_MEMORY: list[str] = []
 
 
 def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
-              beam_args: tuple[str, ...] = (), recipe_extra: dict | None = None) -> tuple[float, dict[int, int]]:
+              beam_args: tuple[str, ...] = (), recipe_extra: dict | None = None,
+              minhash_extra: dict | None = None) -> tuple[float, dict[int, int]]:
     import multiprocessing
 
     import pyarrow.parquet as pq
@@ -219,7 +220,8 @@ def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
               # in-process: signatures on both cores (minhash.threads); worker processes: one thread each
               "dedup": {"exact": True, "minhash": {"num_perm": num_perm, "ngram": 5,
                                                    "false_negative_weight": fn_weight,
-                                                   "threads": 1 if beam_args else min(2, os.cpu_count() or 1)}},
+                                                   "threads": 1 if beam_args else min(2, os.cpu_count() or 1),
+                                                   **(minhash_extra or {})}},
               "output": os.path.join(tmp, "out"), **(recipe_extra or {})}
     # in a child process, so that its peak memory is the pipeline's, not this bench's corpus
     with multiprocessing.get_context("spawn").Pool(1) as pool:
@@ -309,6 +311,8 @@ def main() -> None:
                         help="also run the whole recipe with Beam worker processes (one per --docs-per-worker "
                              "documents, at least 2) and report the largest worker's peak memory")
     parser.add_argument("--docs-per-worker", type=int, default=10_000)
+    parser.add_argument("--verify-exact", action="store_true",
+                        help="also run the whole recipe with minhash.verify_exact (true Jaccard of the shingle sets)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
@@ -328,6 +332,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             seconds, removed = whole_run(texts, tmp, args.num_perm, args.fn_weight)
             rows_out.append(("mathcorpus run (Beam, whole)", seconds, removed))
+        if args.verify_exact:
+            with tempfile.TemporaryDirectory() as tmp:
+                seconds, removed = whole_run(texts, tmp, args.num_perm, args.fn_weight,
+                                             minhash_extra={"verify_exact": True})
+                rows_out.append(("mathcorpus run (exact Jaccard)", seconds, removed))
         if args.workers_run:
             with tempfile.TemporaryDirectory() as tmp:
                 # Weak scaling, as a cluster grows with its corpus: workers in proportion to documents

@@ -254,3 +254,36 @@ def test_filter_and_write_writes_the_kept_documents_of_one_file(tmp_path):
     assert [r["id"] for r in written] == ["s/d1", "s/d3", "s/d5"]
     out = list(_filter_and_write((0, [packed(docs[3:4])]), sink, split_duplicates, 2, survivor_of={"s/d2": "s/d1"}))
     assert [o.tag for o in out] == [REJECTED] and not (tmp_path / "documents" / "part-00000.parquet").exists()
+
+
+def test_shingle_sets_index_like_signature_rows_and_give_true_jaccard():
+    import pickle
+
+    from mathcorpus.pipeline.dedup.minhash import ShingleSets, set_jaccard
+
+    rng = np.random.default_rng(4)
+    texts = [" ".join(f"w{x}" for x in rng.integers(0, 60, size=n)) for n in (0, 3, 40, 200, 7)]
+    flat, sizes = batch_shingle_hashes(texts, 3)
+    sets = ShingleSets.of(flat, sizes)
+    expected = [np.unique(shingle_hashes(t, 3)) if t else np.empty(0, np.uint32) for t in texts]
+    assert len(sets) == 5 and all(np.array_equal(a, b) for a, b in zip(sets, expected))
+    picked = pickle.loads(pickle.dumps(sets))[np.array([3, 1])]
+    assert [a.tolist() for a in picked] == [expected[3].tolist(), expected[1].tolist()]
+    for _ in range(200):
+        a, b = (np.unique(rng.integers(0, 50, size=rng.integers(0, 30))).astype(np.uint32) for _ in range(2))
+        union = set(a.tolist()) | set(b.tolist())
+        assert set_jaccard(a, b) == (len(set(a.tolist()) & set(b.tolist())) / len(union) if union else 1.0)
+
+
+def test_exact_verification_keeps_pairs_at_or_above_the_cutoff():
+    from mathcorpus.pipeline.dedup import _verified
+    from mathcorpus.pipeline.dedup.minhash import ShingleSets
+
+    a, b, c = (np.arange(0, 100, dtype=np.uint32), np.arange(10, 110, dtype=np.uint32),
+               np.arange(30, 130, dtype=np.uint32))  # J(a, b) = 90/110 = 0.818, J(a, c) = 70/130 = 0.538
+    node = {k: ((k,), k) for k in "abc"}
+    edges = [(node["a"], node["b"]), (node["a"], node["c"])]
+    sets = dict(zip("abc", ShingleSets.from_arrays([a, b, c])))
+    joined = (0, {"edge": [[(e, sets[e[0][1]]) for e in edges]], "sig": [(["b", "c"], ShingleSets.from_arrays([b, c]))]})
+    assert [list(out) for out in _verified(joined, 0.8, exact=True)] == [[edges[0]]]
+    assert [list(out) for out in _verified(joined, 0.5, exact=True)] == [edges]

@@ -28,8 +28,8 @@ from mathcorpus.pipeline.outputs import ROWS, FilterAndWrite, TableSink
 from mathcorpus.pipeline.dedup.exact import exact_key
 from mathcorpus.pipeline.dedup.lines import LineDedup
 from mathcorpus.pipeline.dedup.components import DistributedComponents
-from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, choose_bands, connected_components,
-                                               flat_signatures, permutations)
+from mathcorpus.pipeline.dedup.minhash import (ShingleSets, band_hashes, batch_shingle_hashes, choose_bands,
+                                               connected_components, flat_signatures, permutations, set_jaccard)
 from mathcorpus.recipe import DedupSpec, MinHashSpec
 from mathcorpus.workers import WorkerDoFn
 
@@ -247,20 +247,26 @@ class _BandBucketsDoFn(WorkerDoFn):
         for part in batched(batch, self._spec.batch_size):
             yield from self._buckets(part)
 
-    def _signatures(self, texts: list[str]) -> np.ndarray:
-        return flat_signatures(*batch_shingle_hashes(texts, self._spec.ngram, self._spec.unit), self._perms)
+    def _signatures(self, texts: list[str]) -> tuple[np.ndarray, ShingleSets | None]:
+        """The texts' signatures, and their shingle sets when verification compares those."""
+        flat, sizes = batch_shingle_hashes(texts, self._spec.ngram, self._spec.unit)
+        sigs = flat_signatures(flat, sizes, self._perms)
+        exact = self._spec.verify_exact and self._spec.verify_cutoff() is not None
+        return sigs, ShingleSets.of(flat, sizes) if exact else None
 
     def _buckets(self, batch: list[Document]):
         spec = self._spec
         texts = [d.text for d in batch]
         if self._pool is None or len(texts) < 2 * spec.threads:
-            sigs = self._signatures(texts)
+            sigs, sets = self._signatures(texts)
         else:  # NumPy releases the GIL: slices of the batch on several cores, in order
             step = -(-len(texts) // spec.threads)
-            sigs = np.concatenate(list(self._pool.map(self._signatures, [texts[i:i + step]
-                                                                          for i in range(0, len(texts), step)])))
+            slices = list(self._pool.map(self._signatures, [texts[i:i + step] for i in range(0, len(texts), step)]))
+            sigs = np.concatenate([s for s, _ in slices])
+            sets = ShingleSets.from_arrays([x for _, part in slices for x in part]) if slices[0][1] is not None else None
         if spec.verify_cutoff() is not None:
-            for part in signature_parts([d.id for d in batch], sigs, spec.hash_ranges):
+            for part in signature_parts([d.id for d in batch], sets if sets is not None else sigs,
+                                        spec.hash_ranges):
                 yield beam.pvalue.TaggedOutput(SIGNATURES, part)
         yield from band_range_parts(band_hashes(sigs, self._bands, self._rows),
                                     [(survivor_rank(d, spec.keep), d.id) for d in batch], spec.hash_ranges)
@@ -291,8 +297,8 @@ def id_range(doc_id: str, ranges: int) -> int:
     return hash64(doc_id) % ranges
 
 
-def signature_parts(ids: list[str], sigs: np.ndarray, ranges: int):
-    """A batch's signatures as (range of the document id, (ids, their signature rows))."""
+def signature_parts(ids: list[str], sigs, ranges: int):
+    """A batch's signatures (or ShingleSets) as (range of the document id, (ids, their rows))."""
     which = np.array([id_range(i, ranges) for i in ids], dtype=np.int64)
     for r in np.unique(which).tolist():
         at = np.flatnonzero(which == r)
@@ -315,17 +321,21 @@ def _attach_first_signatures(joined, ranges: int):
     yield from by_second.items()
 
 
-def _verified(joined, cutoff: float):
-    """Edges whose two signatures agree on at least `cutoff` of their positions."""
+def _verified(joined, cutoff: float, exact: bool = False):
+    """Edges whose two signatures agree on at least `cutoff` of their positions or, `exact`, whose
+    two shingle sets have a Jaccard similarity of at least `cutoff`."""
     _, grouped = joined
     sig_of = _signatures_by_id(grouped["sig"])
     pairs = [pair for part in grouped["edge"] for pair in part]
     if not pairs:
         return
-    first = np.stack([sig for _, sig in pairs])
-    second = np.stack([sig_of[edge[1][1]] for edge, _ in pairs])
-    agree = (first == second).mean(axis=1) >= cutoff
-    kept = Batch(edge for (edge, _), ok in zip(pairs, agree.tolist()) if ok)
+    if exact:
+        agree = [set_jaccard(first, sig_of[edge[1][1]]) >= cutoff for edge, first in pairs]
+    else:
+        first = np.stack([sig for _, sig in pairs])
+        second = np.stack([sig_of[edge[1][1]] for edge, _ in pairs])
+        agree = ((first == second).mean(axis=1) >= cutoff).tolist()
+    kept = Batch(edge for (edge, _), ok in zip(pairs, agree) if ok)
     if kept:
         yield kept
 
@@ -351,15 +361,16 @@ def _endpoint_signatures(part, endpoints: np.ndarray):
 
 
 class VerifyEdges(beam.PTransform):
-    """Candidate edges checked against the documents' whole signatures: two joins by id range, each
-    group holding the signatures of 1/`ranges` of the documents that have a candidate edge
-    (num_perm x 4 bytes each). Only those signatures are joined: the others are dropped against the
+    """Candidate edges checked against the documents' whole signatures (or, `exact`, their shingle
+    sets): two joins by id range, each group holding the signatures of 1/`ranges` of the documents
+    that have a candidate edge (num_perm x 4 bytes each; shingle sets: 4 bytes per distinct
+    shingle). Only those signatures are joined: the others are dropped against the
     sorted id hashes of the edges' ends (8 bytes per such document, on every worker, as exact dedup's
     repeated hashes), so that the bulk of the signatures crosses Beam's shuffle once, not twice."""
 
-    def __init__(self, cutoff: float, ranges: int):
+    def __init__(self, cutoff: float, ranges: int, exact: bool = False):
         super().__init__()
-        self._cutoff, self._ranges = cutoff, ranges
+        self._cutoff, self._ranges, self._exact = cutoff, ranges, exact
 
     def expand(self, inputs):
         edges_by_first, sigs = inputs  # (range of the first id, edge batch), (id range, signature part)
@@ -369,7 +380,7 @@ class VerifyEdges(beam.PTransform):
         with_first = (({"edge": edges_by_first, "sig": sigs}) | "JoinFirst" >> beam.CoGroupByKey()
                       | "AttachFirst" >> beam.FlatMap(_attach_first_signatures, self._ranges))
         return (({"edge": with_first, "sig": sigs}) | "JoinSecond" >> beam.CoGroupByKey()
-                | "Verify" >> beam.FlatMap(_verified, self._cutoff))
+                | "Verify" >> beam.FlatMap(_verified, self._cutoff, self._exact))
 
 
 def _survivor_ids(components: dict) -> dict[str, str]:
@@ -429,7 +440,7 @@ class NearDedup(beam.PTransform):
                         | "UniqueEdges" >> beam.FlatMap(_unique_edges))
         if spec.verify_cutoff() is not None:
             edge_batches = ((edge_batches, buckets[SIGNATURES])
-                            | "VerifyEdges" >> VerifyEdges(spec.verify_cutoff(), spec.hash_ranges))
+                            | "VerifyEdges" >> VerifyEdges(spec.verify_cutoff(), spec.hash_ranges, spec.verify_exact))
         else:
             edge_batches = edge_batches | "EdgeBatches" >> beam.Values()
         if spec.components == "distributed":

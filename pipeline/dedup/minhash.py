@@ -148,6 +148,51 @@ def batch_shingle_hashes(texts: list[str], ngram: int, unit: str = "word") -> tu
     return flat, sizes
 
 
+class ShingleSets:
+    """Each document's distinct shingle hashes (sorted uint32) as one flat array and its bounds.
+    Indexed like the rows of a signature array: by an index array (another ShingleSets) or iterated
+    (one array per document), so that the verification joins carry either."""
+
+    __slots__ = ("flat", "bounds")
+
+    def __init__(self, flat: np.ndarray, bounds: np.ndarray):
+        self.flat, self.bounds = flat, bounds
+
+    @classmethod
+    def of(cls, flat: np.ndarray, sizes: np.ndarray) -> "ShingleSets":
+        """From `batch_shingle_hashes`' flat array and per-document counts."""
+        ends = np.cumsum(sizes)
+        sets = [np.unique(flat[e - n:e]) for e, n in zip(ends.tolist(), sizes.tolist())]
+        return cls.from_arrays(sets)
+
+    @classmethod
+    def from_arrays(cls, sets: list) -> "ShingleSets":
+        bounds = np.r_[0, np.cumsum([len(x) for x in sets], dtype=np.int64)].astype(np.int64)
+        flat = np.concatenate(sets).astype(np.uint32) if sets else np.empty(0, dtype=np.uint32)
+        return cls(flat, bounds)
+
+    def __len__(self) -> int:
+        return len(self.bounds) - 1
+
+    def __iter__(self):
+        b = self.bounds.tolist()
+        return (self.flat[b[i]:b[i + 1]] for i in range(len(b) - 1))
+
+    def __getitem__(self, at: np.ndarray) -> "ShingleSets":
+        b = self.bounds
+        return ShingleSets.from_arrays([self.flat[b[i]:b[i + 1]] for i in np.asarray(at).tolist()])
+
+    def __reduce__(self):
+        return ShingleSets, (self.flat, self.bounds)
+
+
+def set_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two sorted arrays of distinct values (1.0 for two empty sets)."""
+    shared = np.intersect1d(a, b, assume_unique=True).size
+    union = a.size + b.size - shared
+    return shared / union if union else 1.0
+
+
 def permutations(num_perm: int, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
     """datasketch's (a, b) for this seed and size (taken from datasketch itself)."""
     a, b = MinHash(num_perm=num_perm, seed=seed).permutations

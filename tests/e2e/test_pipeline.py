@@ -295,6 +295,35 @@ def test_candidate_verification_keeps_merely_similar_documents(tmp_path, verify)
     assert manifest["counts"]["dropped"] == {"near_duplicate": 1 if verify else 2}
 
 
+def _jaccard_5(a: str, b: str) -> float:
+    grams = [{tuple(t.split()[i:i + 5]) for i in range(len(t.split()) - 4)} for t in (a, b)]
+    return len(grams[0] & grams[1]) / len(grams[0] | grams[1])
+
+
+@pytest.mark.parametrize("verify_exact, threads", [(False, 1), (True, 1), (True, 2)])
+def test_exact_jaccard_verification_cuts_at_the_threshold(tmp_path, verify_exact, threads):
+    """Signature verification keeps pairs whose estimate is within 0.1 under the threshold; exact
+    verification compares the true Jaccard of the shingle sets with the threshold itself."""
+    rng = random.Random(5)
+    vocab = [f"w{i}" for i in range(3000)]
+    base = [rng.choice(vocab) for _ in range(400)]
+
+    def changed(every: int) -> str:
+        return " ".join("changed" if i % every == every // 2 else w for i, w in enumerate(base))
+
+    rows = {"a": " ".join(base), "above": changed(60), "below": changed(40),
+            "other": " ".join(rng.choice(vocab) for _ in range(400))}
+    assert 0.8 < _jaccard_5(rows["a"], rows["above"]) < 0.9 and 0.7 < _jaccard_5(rows["a"], rows["below"]) < 0.8
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"id": k, "text": t}) + "\n" for k, t in rows.items()))
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
+        "name": "v", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+        "dedup": {"exact": False, "minhash": {"num_perm": 128, "bands": 64, "threshold": 0.8,  # 64 x 2: lax
+                                              "verify_exact": verify_exact, "threads": threads}}}))
+    run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
+    removed = {r["id"]: r["duplicate_of"] for r in pq.read_table(tmp_path / "out" / "rejected").to_pylist()}
+    assert removed == ({"s/above": "s/a"} if verify_exact else {"s/above": "s/a", "s/below": "s/a"})
+
+
 def test_distributed_components_remove_the_same_documents(tmp_path):
     """components: distributed (large-star/small-star + a join by id) equals single_worker."""
     from corpus import prose
