@@ -247,23 +247,32 @@ class _BandBucketsDoFn(WorkerDoFn):
         for part in batched(batch, self._spec.batch_size):
             yield from self._buckets(part)
 
-    def _signatures(self, texts: list[str]) -> tuple[np.ndarray, ShingleSets | None]:
-        """The texts' signatures, and their shingle sets when verification compares those."""
+    def _signatures(self, texts: list[str]) -> tuple[np.ndarray, ShingleSets | None, np.ndarray]:
+        """The texts' signatures, their shingle sets when verification compares those, and their
+        number of shingles."""
         flat, sizes = batch_shingle_hashes(texts, self._spec.ngram, self._spec.unit)
         sigs = flat_signatures(flat, sizes, self._perms)
         exact = self._spec.verify_exact and self._spec.verify_cutoff() is not None
-        return sigs, ShingleSets.of(flat, sizes) if exact else None
+        return sigs, ShingleSets.of(flat, sizes) if exact else None, sizes
 
     def _buckets(self, batch: list[Document]):
         spec = self._spec
         texts = [d.text for d in batch]
         if self._pool is None or len(texts) < 2 * spec.threads:
-            sigs, sets = self._signatures(texts)
+            sigs, sets, sizes = self._signatures(texts)
         else:  # NumPy releases the GIL: slices of the batch on several cores, in order
             step = -(-len(texts) // spec.threads)
             slices = list(self._pool.map(self._signatures, [texts[i:i + step] for i in range(0, len(texts), step)]))
-            sigs = np.concatenate([s for s, _ in slices])
-            sets = ShingleSets.from_arrays([x for _, part in slices for x in part]) if slices[0][1] is not None else None
+            sigs, sizes = np.concatenate([s[0] for s in slices]), np.concatenate([s[2] for s in slices])
+            sets = (ShingleSets.from_arrays([x for s in slices for x in s[1]]) if slices[0][1] is not None
+                    else None)
+        if not sizes.all():
+            # a text without a single word ("}}}", "---") has no shingle: its signature would be all
+            # maximal, the same as every other such text's, and they would all become one cluster.
+            # It has no near copy; exact dedup still sees it.
+            at = np.flatnonzero(sizes)
+            batch, sigs = [batch[i] for i in at.tolist()], sigs[at]
+            sets = sets[at] if sets is not None else None
         if spec.verify_cutoff() is not None:
             for part in signature_parts([d.id for d in batch], sets if sets is not None else sigs,
                                         spec.hash_ranges):

@@ -324,6 +324,23 @@ def test_exact_jaccard_verification_cuts_at_the_threshold(tmp_path, verify_exact
     assert removed == ({"s/above": "s/a"} if verify_exact else {"s/above": "s/a", "s/below": "s/a"})
 
 
+@pytest.mark.parametrize("unit", ["word", "char"])
+def test_texts_without_a_word_are_not_near_copies_of_each_other(tmp_path, unit):
+    from corpus import prose
+
+    text = prose(7, 200)
+    rows = {"braces": "}}}}\n}}}}", "rule": "---- ----", "stars": "*** * ***", "braces_again": "}}}}\n}}}}",
+            "prose": text, "prose_v2": text.replace(text.split()[50], "changed", 1), "x": "x"}
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"id": k, "text": t}) + "\n" for k, t in rows.items()))
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
+        "name": "w", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+        "dedup": {"exact": True, "minhash": {"num_perm": 128, "unit": unit}}}))
+    run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
+    rejected = pq.read_table(tmp_path / "out" / "rejected").to_pylist()
+    assert {r["id"]: (r["reason"], r["duplicate_of"]) for r in rejected} == {
+        "s/braces_again": ("exact_duplicate", "s/braces"), "s/prose_v2": ("near_duplicate", "s/prose")}
+
+
 def test_distributed_components_remove_the_same_documents(tmp_path):
     """components: distributed (large-star/small-star + a join by id) equals single_worker."""
     from corpus import prose
