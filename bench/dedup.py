@@ -5,7 +5,9 @@ near copies with 1-6% of their words changed; the true 5-gram Jaccard of every n
 source is computed exactly. Reported, for each method:
 - precision (removed documents that really are copies of their survivor's cluster), exact recall,
   and recall on near copies whose true Jaccard is >= 0.8;
-- documents/s and MB/s, peak RSS.
+- documents/s and MB/s, and peak RSS, each method in a fresh process (the datasketch loop holds the
+  corpus, as it must; datatrove and a multi-process run: the largest of their processes), with the
+  ratio of the whole `mathcorpus run`'s to each peer's.
 Methods: (a) mathcorpus's dedup stage as pure functions (NumPy signatures per batch, band hashes,
 bucket edges, components), (b) `mathcorpus run` of a dedup-only recipe on the JSONL (Beam
 DirectRunner: reading, the language filter, both dedup steps, writing the tables), (c) the
@@ -13,7 +15,7 @@ datasketch loop (MinHash per document + MinHashLSH insert/query) at the same thr
 datatrove's 4-stage MinHash dedup on 2 processes, when installed (``pip install 'mathcorpus[bench]'``).
 
     python bench/dedup.py [--docs 20000] [--num-perm 128] [--fn-weight 0.95] [--skip-datasketch]
-        [--skip-datatrove] [--workers-run [--docs-per-worker 10000]]
+        [--skip-datatrove] [--workers-run [--docs-per-worker 10000]] [--verify-exact]
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ import json
 import logging
 import os
 import random
-import re
 import resource
 import tempfile
 import time
 
 
+from peers import _descendants_rss_mb, peak_rss_mb  # noqa: E402 (bench/ is on sys.path when run as a script)
 from mathcorpus.document import Document
 from mathcorpus.pipeline.dedup import band_range_parts, bucket_edges, survivor_rank
 from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, candidate_probability, choose_bands,
@@ -125,47 +127,21 @@ def ours(texts: list[str], num_perm: int, bands: int, rows: int, batch: int = 51
     return removed
 
 
-def datasketch_loop(texts: list[str], num_perm: int, threshold: float) -> dict[int, int]:
-    from datasketch import MinHash, MinHashLSH
+def in_child(fn_name: str, *args):
+    """(result, peak RSS in MB of the largest process of the run) of ``peers.fn_name(*args)``, run by
+    a fresh interpreter that imports only the peer (bench/peers.py), not Beam or mathcorpus."""
+    import pickle
+    import subprocess
+    import sys
 
-    word = re.compile(r"\w+")
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
-    removed = {}
-    for k, text in enumerate(texts):
-        words = word.findall(text.lower())
-        shingles = {" ".join(words[i:i + 5]).encode() for i in range(max(1, len(words) - 4))}
-        m = MinHash(num_perm=num_perm, seed=1)
-        m.update_batch(list(shingles))
-        hits = lsh.query(m)
-        if hits:
-            removed[k] = min(hits)
-        else:
-            lsh.insert(k, m)
-    return removed
-
-
-def _descendants_rss_mb(root: int) -> dict[int, float]:
-    """Resident memory (MB) of every process below `root`, from /proc (Linux; empty elsewhere)."""
-    parent = {}
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    parent[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                pass
-    rss = {}
-    for pid in parent:
-        up = parent.get(pid)
-        while up is not None and up != root and up > 1:
-            up = parent.get(up)
-        if up == root:
-            try:
-                with open(f"/proc/{pid}/statm") as fh:
-                    rss[pid] = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-            except (OSError, IndexError, ValueError):
-                pass
-    return rss
+    with tempfile.TemporaryDirectory() as tmp:
+        args_path, result_path = os.path.join(tmp, "args.pickle"), os.path.join(tmp, "result.pickle")
+        with open(args_path, "wb") as fh:
+            pickle.dump(args, fh)
+        subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers.py"),
+                        fn_name, args_path, result_path], check=True)
+        with open(result_path, "rb") as fh:
+            return pickle.load(fh)
 
 
 def _run_in_child(recipe: dict, out: str, beam_args: list[str]) -> tuple[float, float, float]:
@@ -198,7 +174,7 @@ def _run_in_child(recipe: dict, out: str, beam_args: list[str]) -> tuple[float, 
     seconds = time.perf_counter() - t0
     if beam_args:
         sampler.join()
-    return seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, max(peaks.values(), default=0.0)
+    return seconds, peak_rss_mb(), max(peaks.values(), default=0.0)
 
 
 WHOLE_RUN_MEMORY: list[str] = []
@@ -206,7 +182,7 @@ WHOLE_RUN_MEMORY: list[str] = []
 
 def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
               beam_args: tuple[str, ...] = (), recipe_extra: dict | None = None,
-              minhash_extra: dict | None = None) -> tuple[float, dict[int, int]]:
+              minhash_extra: dict | None = None) -> tuple[float, dict[int, int], float]:
     import multiprocessing
 
     import pyarrow.parquet as pq
@@ -232,28 +208,17 @@ def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
                             + (f" (launcher), {workers_mb:,.0f} MB (largest worker)" if beam_args else ""))
     rows = pq.read_table([str(p) for p in sorted((__import__("pathlib").Path(tmp) / "out" / "rejected").glob("*.parquet"))],
                          columns=["id", "duplicate_of"]).to_pylist()
-    return seconds, {int(r["id"].split("/d")[1]): int(r["duplicate_of"].split("/d")[1]) for r in rows if r["duplicate_of"]}
+    return (seconds, {int(r["id"].split("/d")[1]): int(r["duplicate_of"].split("/d")[1]) for r in rows if r["duplicate_of"]},
+            own_mb if not beam_args else workers_mb)
 
 
-def datatrove_minhash(texts: list[str], tmp: str, cluster: list[int], workers: int = 2) -> tuple[float, dict[int, int]]:
+def datatrove_minhash(texts: list[str], tmp: str, cluster: list[int], workers: int = 2
+                      ) -> tuple[float, dict[int, int], float]:
     """datatrove's 4-stage MinHash dedup (its defaults: 14 buckets x 8 hashes, 5-grams of its word
     tokenizer, 64-bit hashes) with a local executor on `workers` processes, reading the same JSONL.
     It does not say which copy a removed document duplicates: the survivor is taken to be a kept
-    member of the removed document's true cluster (none: counted as a false removal)."""
-    from datatrove.executor import LocalPipelineExecutor
-    from datatrove.pipeline.dedup import (MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter,
-                                          MinhashDedupSignature)
-    from datatrove.pipeline.dedup.minhash import MinhashConfig
-    from datatrove.pipeline.readers import JsonlReader
-    from datatrove.pipeline.writers.jsonl import JsonlWriter
-    from datatrove.utils.hashing import HashConfig
-    import datatrove.utils.hashes.xxhash as datatrove_xxhash
-    import xxhash
-
-    # datatrove 0.10 hands str to xxhash, which xxhash >= 4 refuses: encode first (same hash)
-    datatrove_xxhash.xxhash64 = lambda d: xxhash.xxh64_intdigest(d.encode("utf-8") if isinstance(d, str) else d)
-    datatrove_xxhash.xxhash32 = lambda d: xxhash.xxh32_intdigest(d.encode("utf-8") if isinstance(d, str) else d)
-
+    member of the removed document's true cluster (none: counted as a false removal). Its input files
+    are written here; the pipeline runs in a fresh process (peak memory: the largest of its processes)."""
     data = os.path.join(tmp, "in")
     os.makedirs(data)
     tasks = max(2, workers)
@@ -262,30 +227,7 @@ def datatrove_minhash(texts: list[str], tmp: str, cluster: list[int], workers: i
         with open(os.path.join(data, f"part{t}.jsonl"), "w") as fh:
             for i in range(t * chunk, min(len(texts), (t + 1) * chunk)):
                 fh.write(json.dumps({"id": f"d{i:07d}", "text": texts[i]}) + "\n")
-    config = MinhashConfig(hash_config=HashConfig(precision=64))
-    logs = os.path.join(tmp, "logs")
-    common = dict(workers=workers, skip_completed=False)
-    t0 = time.perf_counter()
-    LocalPipelineExecutor(pipeline=[JsonlReader(data), MinhashDedupSignature(os.path.join(tmp, "sigs"), config=config)],
-                          tasks=tasks, logging_dir=os.path.join(logs, "1"), **common).run()
-    LocalPipelineExecutor(pipeline=[MinhashDedupBuckets(os.path.join(tmp, "sigs"), os.path.join(tmp, "buckets"),
-                                                        config=config)],
-                          tasks=config.num_buckets, logging_dir=os.path.join(logs, "2"), **common).run()
-    LocalPipelineExecutor(pipeline=[MinhashDedupCluster(os.path.join(tmp, "buckets"), os.path.join(tmp, "ids"),
-                                                        config=config)],
-                          tasks=1, logging_dir=os.path.join(logs, "3"), workers=1, skip_completed=False).run()
-    LocalPipelineExecutor(pipeline=[JsonlReader(data),
-                                    MinhashDedupFilter(os.path.join(tmp, "ids"),
-                                                       exclusion_writer=JsonlWriter(os.path.join(tmp, "removed"))),
-                                    JsonlWriter(os.path.join(tmp, "kept"))],
-                          tasks=tasks, logging_dir=os.path.join(logs, "4"), **common).run()
-    seconds = time.perf_counter() - t0
-    import gzip as _gzip
-
-    removed_ids = set()
-    for name in os.listdir(os.path.join(tmp, "removed")):
-        with _gzip.open(os.path.join(tmp, "removed", name), "rt") as fh:
-            removed_ids.update(int(json.loads(line)["id"][1:]) for line in fh)
+    (seconds, removed_ids), peak_mb = in_child("datatrove_pipeline", tmp, tasks, workers)
     members: dict[int, list[int]] = {}
     for i, c in enumerate(cluster):
         members.setdefault(c, []).append(i)
@@ -293,7 +235,7 @@ def datatrove_minhash(texts: list[str], tmp: str, cluster: list[int], workers: i
     for d in removed_ids:
         kept = [m for m in members[cluster[d]] if m not in removed_ids]
         removed[d] = kept[0] if kept else -1
-    return seconds, removed
+    return seconds, removed, peak_mb
 
 
 def rss_mb() -> float:
@@ -328,15 +270,15 @@ def main() -> None:
         rows_out = []
         t0 = time.perf_counter()
         removed = ours(texts, args.num_perm, bands, rows)
-        rows_out.append(("mathcorpus dedup (functions)", time.perf_counter() - t0, removed))
+        rows_out.append(("mathcorpus dedup (functions)", time.perf_counter() - t0, removed, None))
         with tempfile.TemporaryDirectory() as tmp:
-            seconds, removed = whole_run(texts, tmp, args.num_perm, args.fn_weight)
-            rows_out.append(("mathcorpus run (Beam, whole)", seconds, removed))
+            seconds, removed, peak = whole_run(texts, tmp, args.num_perm, args.fn_weight)
+            rows_out.append(("mathcorpus run (Beam, whole)", seconds, removed, peak))
         if args.verify_exact:
             with tempfile.TemporaryDirectory() as tmp:
-                seconds, removed = whole_run(texts, tmp, args.num_perm, args.fn_weight,
-                                             minhash_extra={"verify_exact": True})
-                rows_out.append(("mathcorpus run (exact Jaccard)", seconds, removed))
+                seconds, removed, peak = whole_run(texts, tmp, args.num_perm, args.fn_weight,
+                                                   minhash_extra={"verify_exact": True})
+                rows_out.append(("mathcorpus run (exact Jaccard)", seconds, removed, peak))
         if args.workers_run:
             with tempfile.TemporaryDirectory() as tmp:
                 # Weak scaling, as a cluster grows with its corpus: workers in proportion to documents
@@ -346,10 +288,11 @@ def main() -> None:
                 # must stay the same for a worker's memory to; the time is not comparable (2 cores).
                 workers = max(2, -(-n // args.docs_per_worker))
                 share = int(mb * 1e6 / workers) + 1
-                seconds, removed = whole_run(texts, tmp, args.num_perm, args.fn_weight,
-                                             ("--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"),
-                                             {"document_file_bytes": share})
-                rows_out.append((f"mathcorpus run ({workers} workers)", seconds, removed))
+                seconds, removed, peak = whole_run(texts, tmp, args.num_perm, args.fn_weight,
+                                                   ("--direct_running_mode=multi_processing",
+                                                    f"--direct_num_workers={workers}"),
+                                                   {"document_file_bytes": share})
+                rows_out.append((f"mathcorpus run ({workers} workers)", seconds, removed, peak))
         if not args.skip_datatrove:
             try:
                 import datatrove  # noqa: F401
@@ -357,19 +300,24 @@ def main() -> None:
                 print("datatrove is not installed (pip install 'mathcorpus[bench]'): its row is skipped")
             else:
                 with tempfile.TemporaryDirectory() as tmp:
-                    seconds, removed = datatrove_minhash(texts, tmp, cluster)
-                rows_out.append(("datatrove MinHash (14x8, 2 procs)", seconds, removed))
+                    seconds, removed, peak = datatrove_minhash(texts, tmp, cluster)
+                rows_out.append(("datatrove MinHash (14x8, 2 procs)", seconds, removed, peak))
         if not args.skip_datasketch:
-            t0 = time.perf_counter()
-            removed = datasketch_loop(texts, args.num_perm, 0.8)
-            rows_out.append(("datasketch loop (b=9, r=13)", time.perf_counter() - t0, removed))
+            (seconds, removed), peak = in_child("timed_datasketch_loop", texts, args.num_perm, 0.8)
+            rows_out.append(("datasketch loop (b=9, r=13)", seconds, removed, peak))
         base = rows_out[-1][1]
-        print(f"{'method':<32}{'seconds':>9}{'docs/s':>9}{'MB/s':>7}{'precision':>11}{'exact rec':>11}"
-              f"{'near rec':>10}{'x datasketch':>14}")
-        for name, seconds, removed in rows_out:
+        base_name = rows_out[-1][0].split(" (")[0]
+        print(f"{'method':<34}{'seconds':>9}{'docs/s':>9}{'MB/s':>7}{'precision':>11}{'exact rec':>11}"
+              f"{'near rec':>10}{'x ' + base_name:>20}{'peak MB':>9}")
+        for name, seconds, removed, peak in rows_out:
             m = evaluate(removed, cluster, jaccard, kind, source)
-            print(f"{name:<32}{seconds:>9.1f}{n / seconds:>9.0f}{mb / seconds:>7.2f}{m['precision']:>11.4f}"
-                  f"{m['exact_recall']:>11.4f}{m['near_recall']:>10.4f}{base / seconds:>14.1f}")
+            print(f"{name:<34}{seconds:>9.1f}{n / seconds:>9.0f}{mb / seconds:>7.2f}{m['precision']:>11.4f}"
+                  f"{m['exact_recall']:>11.4f}{m['near_recall']:>10.4f}{base / seconds:>20.1f}"
+                  f"{(f'{peak:,.0f}' if peak else '-'):>9}")
+        ours_peak = next((peak for name, _, _, peak in rows_out if name == "mathcorpus run (Beam, whole)"), None)
+        for name, _, _, peak in rows_out:
+            if ours_peak and peak and not name.startswith("mathcorpus"):
+                print(f"peak RSS of the whole mathcorpus run / {name}: {ours_peak / peak:.2f}")
         print(f"peak RSS of this bench process so far (it holds the corpus): {rss_mb():.0f} MB")
         for line in WHOLE_RUN_MEMORY:
             print(f"  mathcorpus run, {line}")
