@@ -30,7 +30,7 @@ import tempfile
 import time
 
 
-from peers import _descendants_rss_mb, peak_rss_mb  # noqa: E402 (bench/ is on sys.path when run as a script)
+from peers import measured  # noqa: E402 (bench/ is on sys.path when run as a script)
 from mathcorpus.document import Document
 from mathcorpus.pipeline.dedup import band_range_parts, bucket_edges, survivor_rank
 from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, candidate_probability, choose_bands,
@@ -149,32 +149,17 @@ def _run_in_child(recipe: dict, out: str, beam_args: list[str]) -> tuple[float, 
     child processes, i.e. of the Beam workers in multi_processing mode), in MB. The workers' memory
     is sampled from /proc every 50 ms: ``RUSAGE_CHILDREN`` reports the largest of any child the
     launcher forked, and a forked child's peak starts at the launcher's size at the fork."""
-    import threading
-
     from mathcorpus.pipeline.build import run_recipe
     from mathcorpus.recipe import recipe_from_dict
 
     logging.getLogger().setLevel(logging.ERROR)
-    peaks: dict[int, float] = {}
-    done = threading.Event()
 
-    def sample() -> None:
-        while not done.wait(0.05):
-            for pid, mb in _descendants_rss_mb(os.getpid()).items():
-                peaks[pid] = max(peaks.get(pid, 0.0), mb)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    if beam_args:
-        sampler.start()
-    t0 = time.perf_counter()
-    try:
+    def run() -> float:
+        t0 = time.perf_counter()
         run_recipe(recipe_from_dict(recipe), out, beam_args=beam_args)
-    finally:
-        done.set()
-    seconds = time.perf_counter() - t0
-    if beam_args:
-        sampler.join()
-    return seconds, peak_rss_mb(), max(peaks.values(), default=0.0)
+        return time.perf_counter() - t0
+
+    return measured(run, children=bool(beam_args))
 
 
 WHOLE_RUN_MEMORY: list[str] = []
