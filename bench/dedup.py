@@ -146,9 +146,8 @@ def in_child(fn_name: str, *args):
 
 def _run_in_child(recipe: dict, out: str, beam_args: list[str]) -> tuple[float, float, float]:
     """`mathcorpus run` in a fresh process: (seconds, its peak RSS, the largest peak RSS of its own
-    child processes, i.e. of the Beam workers in multi_processing mode), in MB. The workers' memory
-    is sampled from /proc every 50 ms: ``RUSAGE_CHILDREN`` reports the largest of any child the
-    launcher forked, and a forked child's peak starts at the launcher's size at the fork."""
+    child processes, i.e. of the Beam workers in multi_processing mode), in MB, as
+    `peers.measured` takes them (VmHWM; the workers sampled from /proc)."""
     from mathcorpus.pipeline.build import run_recipe
     from mathcorpus.recipe import recipe_from_dict
 

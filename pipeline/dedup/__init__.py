@@ -29,7 +29,8 @@ from mathcorpus.pipeline.dedup.exact import exact_key
 from mathcorpus.pipeline.dedup.lines import LineDedup
 from mathcorpus.pipeline.dedup.components import DistributedComponents
 from mathcorpus.pipeline.dedup.minhash import (ShingleSets, band_hashes, batch_shingle_hashes, choose_bands,
-                                               connected_components, flat_signatures, permutations, set_jaccard)
+                                               connected_components, distinct_shingles, flat_signatures,
+                                               permutations, set_jaccard)
 from mathcorpus.recipe import DedupSpec, MinHashSpec
 from mathcorpus.workers import WorkerDoFn
 
@@ -233,6 +234,7 @@ class _BandBucketsDoFn(WorkerDoFn):
 
     def __init__(self, spec: MinHashSpec, bands: int, rows: int):
         self._spec, self._bands, self._rows = spec, bands, rows
+        self._compare_sets = spec.verify_exact and spec.verify_cutoff() is not None
 
     def setup(self):
         super().setup()
@@ -247,13 +249,12 @@ class _BandBucketsDoFn(WorkerDoFn):
         for part in batched(batch, self._spec.batch_size):
             yield from self._buckets(part)
 
-    def _signatures(self, texts: list[str]) -> tuple[np.ndarray, ShingleSets | None, np.ndarray]:
-        """The texts' signatures, their shingle sets when verification compares those, and their
-        number of shingles."""
+    def _signatures(self, texts: list[str]) -> tuple[np.ndarray, list | None, np.ndarray]:
+        """The texts' signatures, their shingle sets (one array each) when verification compares
+        those, and their number of shingles."""
         flat, sizes = batch_shingle_hashes(texts, self._spec.ngram, self._spec.unit)
         sigs = flat_signatures(flat, sizes, self._perms)
-        exact = self._spec.verify_exact and self._spec.verify_cutoff() is not None
-        return sigs, ShingleSets.of(flat, sizes) if exact else None, sizes
+        return sigs, distinct_shingles(flat, sizes) if self._compare_sets else None, sizes
 
     def _buckets(self, batch: list[Document]):
         spec = self._spec
@@ -264,18 +265,17 @@ class _BandBucketsDoFn(WorkerDoFn):
             step = -(-len(texts) // spec.threads)
             slices = list(self._pool.map(self._signatures, [texts[i:i + step] for i in range(0, len(texts), step)]))
             sigs, sizes = np.concatenate([s[0] for s in slices]), np.concatenate([s[2] for s in slices])
-            sets = (ShingleSets.from_arrays([x for s in slices for x in s[1]]) if slices[0][1] is not None
-                    else None)
+            sets = [x for s in slices for x in s[1]] if self._compare_sets else None
         if not sizes.all():
             # a text without a single word ("}}}", "---") has no shingle: its signature would be all
             # maximal, the same as every other such text's, and they would all become one cluster.
             # It has no near copy; exact dedup still sees it.
-            at = np.flatnonzero(sizes)
-            batch, sigs = [batch[i] for i in at.tolist()], sigs[at]
-            sets = sets[at] if sets is not None else None
+            at = np.flatnonzero(sizes).tolist()
+            batch, sigs = [batch[i] for i in at], sigs[at]
+            sets = [sets[i] for i in at] if sets is not None else None
         if spec.verify_cutoff() is not None:
-            for part in signature_parts([d.id for d in batch], sets if sets is not None else sigs,
-                                        spec.hash_ranges):
+            rows = ShingleSets.from_arrays(sets) if sets is not None else sigs
+            for part in signature_parts([d.id for d in batch], rows, spec.hash_ranges):
                 yield beam.pvalue.TaggedOutput(SIGNATURES, part)
         yield from band_range_parts(band_hashes(sigs, self._bands, self._rows),
                                     [(survivor_rank(d, spec.keep), d.id) for d in batch], spec.hash_ranges)

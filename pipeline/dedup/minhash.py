@@ -148,6 +148,13 @@ def batch_shingle_hashes(texts: list[str], ngram: int, unit: str = "word") -> tu
     return flat, sizes
 
 
+def distinct_shingles(flat: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """Each document's distinct shingle hashes, sorted, from `batch_shingle_hashes`' flat array and
+    per-document counts."""
+    ends = np.cumsum(sizes).tolist()
+    return [np.unique(flat[e - n:e]) for e, n in zip(ends, sizes.tolist())]
+
+
 class ShingleSets:
     """Each document's distinct shingle hashes (sorted uint32) as one flat array and its bounds.
     Indexed like the rows of a signature array: by an index array (another ShingleSets) or iterated
@@ -161,13 +168,11 @@ class ShingleSets:
     @classmethod
     def of(cls, flat: np.ndarray, sizes: np.ndarray) -> "ShingleSets":
         """From `batch_shingle_hashes`' flat array and per-document counts."""
-        ends = np.cumsum(sizes)
-        sets = [np.unique(flat[e - n:e]) for e, n in zip(ends.tolist(), sizes.tolist())]
-        return cls.from_arrays(sets)
+        return cls.from_arrays(distinct_shingles(flat, sizes))
 
     @classmethod
     def from_arrays(cls, sets: list) -> "ShingleSets":
-        bounds = np.r_[0, np.cumsum([len(x) for x in sets], dtype=np.int64)].astype(np.int64)
+        bounds = np.r_[0, np.cumsum([len(x) for x in sets], dtype=np.int64)]
         flat = np.concatenate(sets).astype(np.uint32) if sets else np.empty(0, dtype=np.uint32)
         return cls(flat, bounds)
 
