@@ -178,10 +178,11 @@ class MinHashSpec(_Model):
     # When choosing bands from the threshold: 0.95 gives 16 x 8 at 128 permutations, P(candidate)
     # 0.95 at Jaccard 0.8 (datasketch's default 0.5 gives 9 x 13 and only 0.40).
     false_negative_weight: float = Field(0.95, gt=0, lt=1)
-    # Which copy of a near-duplicate cluster survives: the smallest id, the longest text, the
-    # highest math_score, or the latest meta["date"] (see SourceSpec.date_field; undated copies rank
-    # last); ties: smallest id. Deterministic whatever the worker order.
-    keep: Literal["first_id", "longest", "highest_math_score", "most_recent"] = "first_id"
+    # Which copy of a near-duplicate cluster survives: the first in input order (sources in recipe
+    # order, then read order), the longest text, the highest math_score, or the latest meta["date"]
+    # (see SourceSpec.date_field; undated copies rank last); ties: the first in input order.
+    # Deterministic whatever the worker order. ("first_id" is the former name of "first".)
+    keep: Literal["first", "first_id", "longest", "highest_math_score", "most_recent"] = "first"
     # verify: a candidate pair is kept only when the two whole signatures agree on at least
     # `verify_min_jaccard` of their positions (an estimate of their Jaccard; at 128 permutations its
     # standard error is about 0.035). Default threshold - 0.1: true 0.8 pairs stay, 0.6 ones go.
@@ -317,10 +318,6 @@ class Recipe(_Model):
     decontaminate: DecontaminateSpec | None = None
     tokenize: TokenizeSpec | None = None
     output: str = "out"
-    # Parquet files per output table; default: one per `document_file_bytes` of input, so that the
-    # rows of one file (sorted in memory by the worker writing it) stay a bounded amount.
-    document_files: int | None = Field(None, gt=0)
-    document_file_bytes: int = Field(256 << 20, gt=0)
     base_dir: str = "."  # folder relative paths were resolved against (set by load_recipe)
     recipe_file: str = "<recipe>"  # where the recipe came from, for error messages
 

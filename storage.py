@@ -54,11 +54,16 @@ def mkdirs(path: str) -> None:
         os.makedirs(path, exist_ok=True)
 
 
-def write_bytes_atomic(path: str, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file renamed into place."""
+def mkdirs_for(path: str) -> None:
+    """Create the parent folder of a local file path (object stores need none)."""
     parent = os.path.dirname(path) if not is_remote(path) else None
     if parent:
         os.makedirs(parent, exist_ok=True)
+
+
+def write_bytes_atomic(path: str, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file renamed into place."""
+    mkdirs_for(path)
     tmp = f"{path}.tmp-{uuid.uuid4().hex[:12]}"
     with FileSystems.create(tmp, compression_type=CompressionTypes.UNCOMPRESSED) as fh:
         fh.write(data)

@@ -1,47 +1,74 @@
-"""Filters keep or reject documents.
+"""Filters keep or reject documents; every filter has the same interface.
 
-A filter is a plain object with ``setup()`` (load heavy state: parsers, models) and
-``apply(doc) -> Document | Rejection``; it is tested without Beam. A filter may also have
-``apply_batch(docs) -> list[verdict]`` (the classifier: one model call for many documents).
-``ApplyFilter`` runs any filter as a Beam ParDo over batches of documents (batches.py) whose
-heavy state loads once per worker in ``DoFn.setup``.
+A filter subclasses ``Filter``: a ``stage`` name, the ``reasons`` it may give, ``setup()`` for heavy
+state (parsers, models: called once per worker, in ``DoFn.setup``) and ``apply(doc)`` returning the
+document (possibly annotated) or a ``Rejection``; ``apply_batch(docs)`` defaults to ``apply`` per
+document and is overridden where one call serves many documents (the classifier). Filters are plain
+objects tested without Beam; the pipeline's scan pass runs ``filters_for(recipe)`` in order on every
+batch of every work unit.
+
+Adding a filter: a module with the subclass, and one line in ``FILTERS`` below.
 """
 
 from __future__ import annotations
 
-import time
+from typing import Callable, Sequence
 
-import apache_beam as beam
-
-from mathcorpus.batches import REJECTED, emit_verdicts
-from mathcorpus.workers import WorkerDoFn
+from mathcorpus.document import Document, Rejection, Verdict
 
 
-class _FilterDoFn(WorkerDoFn):
-    def __init__(self, doc_filter):
-        self._filter = doc_filter
-        # microseconds spent in the filter itself: the stage's own cost inside a pipeline, apart from Beam's
-        self._busy = beam.metrics.Metrics.counter("mathcorpus", f"{doc_filter.stage}_busy_us")
+class Filter:
+    stage: str = "filter"
+    reasons: tuple[str, ...] = ()
 
-    def setup(self):
-        super().setup()
-        self._filter.setup()
-        apply_batch = getattr(self._filter, "apply_batch", None)
-        self._apply_batch = apply_batch or (lambda docs: [self._filter.apply(d) for d in docs])
+    def setup(self) -> None:
+        """Load heavy state; called once per worker before the first document."""
 
-    def process(self, docs):
-        start = time.perf_counter()
-        verdicts = self._apply_batch(docs)
-        self._busy.inc(int((time.perf_counter() - start) * 1e6))
-        yield from emit_verdicts(verdicts)
+    def apply(self, doc: Document) -> Verdict:
+        raise NotImplementedError
+
+    def apply_batch(self, docs: Sequence[Document]) -> list[Verdict]:
+        """One verdict per document, in order."""
+        return [self.apply(d) for d in docs]
 
 
-class ApplyFilter(beam.PTransform):
-    """Batches of documents -> ``documents`` (kept, possibly annotated) and ``rejected``, batched."""
+def split_batch(doc_filter: Filter, docs: list, nums: list) -> tuple[list, list, list]:
+    """(kept documents, their numbers, rejections) of one batch through one filter; `nums` run
+    parallel to `docs` (the documents' positions in their work unit)."""
+    verdicts = doc_filter.apply_batch(docs)
+    if len(verdicts) != len(docs):
+        raise RuntimeError(f"filter {doc_filter.stage} gave {len(verdicts)} verdicts for {len(docs)} documents")
+    kept, kept_nums, rejected = [], [], []
+    for verdict, num in zip(verdicts, nums):
+        if isinstance(verdict, Rejection):
+            rejected.append(verdict)
+        else:
+            kept.append(verdict)
+            kept_nums.append(num)
+    return kept, kept_nums, rejected
 
-    def __init__(self, doc_filter):
-        super().__init__(label=f"Filter[{doc_filter.stage}]")
-        self._filter = doc_filter
 
-    def expand(self, batches):
-        return batches | beam.ParDo(_FilterDoFn(self._filter)).with_outputs(REJECTED, main="documents")
+def _language(recipe):
+    from mathcorpus.filters.language import LanguageFilter
+
+    return LanguageFilter(recipe.filters.language)  # always: it also detects the language
+
+
+def _quality(recipe):
+    from mathcorpus.filters.quality import QualityFilter
+
+    return QualityFilter(recipe.filters.quality) if recipe.filters.quality else None
+
+
+def _classifier(recipe):
+    from mathcorpus.filters.classifier import MathClassifier
+
+    return MathClassifier(recipe.filters.math_classifier) if recipe.filters.math_classifier else None
+
+
+# The filters of a run, in the order they see a document: (recipe) -> Filter, or None when off.
+FILTERS: list[Callable] = [_language, _quality, _classifier]
+
+
+def filters_for(recipe) -> list[Filter]:
+    return [f for f in (make(recipe) for make in FILTERS) if f is not None]

@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from mathcorpus import storage
+from mathcorpus.filters import Filter
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.recipe import ClassifierSpec
 
@@ -474,8 +475,9 @@ def examples_from_files(math_patterns: list[str], other_patterns: list[str]) -> 
     return examples
 
 
-class MathClassifier:
+class MathClassifier(Filter):
     stage = "classifier"
+    reasons = ("low_math_score",)
 
     def __init__(self, spec: ClassifierSpec):
         self._spec = spec
@@ -491,7 +493,7 @@ class MathClassifier:
         return self.apply_batch([doc])[0]
 
     def apply_batch(self, docs: Sequence[Document]) -> list[Verdict]:
-        """One fastText call for many documents (the pipeline batches them, see ApplyFilter)."""
+        """One fastText call for many documents (the scan pass hands it whole batches)."""
         verdicts: list[Verdict] = []
         for doc, prob in zip(docs, math_probabilities(self._model, [d.text for d in docs])):
             score = round(prob, 6)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from mathcorpus.filters import Filter
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.recipe import QualityFilterSpec
 
@@ -51,14 +52,12 @@ def quality_reason(text: str, spec: QualityFilterSpec) -> tuple[str, str] | None
     return None
 
 
-class QualityFilter:
+class QualityFilter(Filter):
     stage = "quality"
+    reasons = ("too_short", "too_long", "long_lines", "digit_dense", "generated")
 
     def __init__(self, spec: QualityFilterSpec):
         self._spec = spec
-
-    def setup(self) -> None:
-        pass
 
     def apply(self, doc: Document) -> Verdict:
         failed = quality_reason(doc.text, self._spec)

@@ -1,11 +1,14 @@
-"""Recipe -> Beam graph, and running it.
+"""Recipe -> one Beam graph, and running it. Decisions are small, texts stream:
 
-    sources -> language -> quality -> classifier -> dedup -> decontaminate -> tokenize -> shards
-                  every stage's rejections ---------------------------------------> rejected/
-Documents and rejections travel in batches (lists, batches.py): Beam's per-element cost is
-paid per batch.
-Accounting is a property of the graph: inputs are counted where sources emit, kept documents where
-they are written, rejections where they are written; the manifest step checks that they add up.
+    work units --> SCAN (read, filters, spill texts) --> small keys --> DECIDE (ids, packages, lines,
+                                                                          exact, near: global steps)
+    work units + this unit's decisions --> APPLY (spill -> decisions, decontaminate, tables, tokens)
+    token lengths --> PLAN --> SHARDS (each shard read from the token spills) --> MANIFEST, reports
+
+Only ids, hashes, band keys, numbers, counts and report records cross a shuffle, a side input or a
+stage boundary; texts and token arrays stay inside a work unit's scan or apply, or a shard's write
+(docs/architecture.md, "Execution model"). Accounting: inputs are counted where the sources emit,
+kept and dropped documents where they are written; the manifest step checks that they add up.
 """
 
 from __future__ import annotations
@@ -17,163 +20,114 @@ import apache_beam as beam
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from mathcorpus import storage
-from mathcorpus.filters import ApplyFilter
-from mathcorpus.filters.classifier import MathClassifier
-from mathcorpus.filters.language.packages import ResolveRelativeImports
+from mathcorpus.filters.language.packages import add_pairs, needed_shares, would_drop
 from mathcorpus.filters.language import LanguageFilter
-from mathcorpus.filters.quality import QualityFilter
+from mathcorpus.pipeline import stats as S
+from mathcorpus.pipeline.apply import DUPLICATES, HITS, LENGTHS, ApplyDoFn
 from mathcorpus.pipeline.assets import ensure_assets
-from mathcorpus.batches import Batch, count_by
-from mathcorpus.pipeline.decontaminate import Decontaminate
-from mathcorpus.pipeline.dedup import Dedup
-from mathcorpus.pipeline.ids import RepeatedIds
+from mathcorpus.pipeline.decontaminate import benchmark_indexes, check_benchmarks
+from mathcorpus.pipeline.dedup import Removals
+from mathcorpus.pipeline.dedup.keys import BANDS, EXACT, KeyPassDoFn
+from mathcorpus.pipeline.dedup.lines import Boilerplate
+from mathcorpus.pipeline.ids import LaterIdCopies, sorted_union
+from mathcorpus.pipeline.manifest import (build_manifest, language_summary, summarize_counts, write_manifest,
+                                          write_report)
 from mathcorpus.pipeline.runner import data_sent_whole, prepare_for_runner, with_default_runner
-from mathcorpus.pipeline.outputs import (DOCUMENT_SCHEMA, REJECTION_SCHEMA, ROWS, TableSink, WriteTable,
-                                         build_manifest, language_summary, summarize_counts, write_manifest,
-                                         write_report)
-from mathcorpus.pipeline.tokenize import CountDroppedTokens, Tokenize
+from mathcorpus.pipeline.scan import DOCS, IDS, LINES, PACKAGES, PENDING, ScanDoFn, work_units
+from mathcorpus.pipeline.spill import SPILL_DIR
+from mathcorpus.pipeline.tokenize import WriteShards, tokenizer_info
 from mathcorpus.recipe import Recipe
-from mathcorpus.sources import ReadSource, input_bytes
 from mathcorpus.workers import collector_tuned
 
-REJECTED = "rejected"
-OUTPUT_PARTS = ("documents", "rejected", "shards", "reports", "manifest.json")
+OUTPUT_PARTS = ("documents", "rejected", "shards", "reports", SPILL_DIR, "manifest.json")
 
 
-def _count_by(batches, label: str, key: Callable, where: Callable = lambda x: True):
-    """(key, items) over batches (a PCollection, or a list of them), counting the items for which
-    `where` holds."""
-    return count_by(batches, label, lambda batch: [key(x) for x in batch if where(x)])
+def _dropped_before_dedup(pending: list, shares: dict, rules: dict, later_ids) -> "np.ndarray":
+    """Numbers of the documents the apply pass drops before dedup: later id copies and held-back
+    files whose package does not save them."""
+    import numpy as np
 
-
-def _files_and_bytes(values):
-    files = nbytes = 0
-    for f, b in values:
-        files += f
-        nbytes += b
-    return files, nbytes
-
-
-def _files_and_bytes_by(batch: list, key: Callable, text: Callable, where: Callable):
-    out: dict = {}
-    for x in batch:
-        if where(x):
-            k = key(x)
-            files, nbytes = out.get(k, (0, 0))
-            out[k] = (files + 1, nbytes + len(text(x).encode("utf-8", "surrogatepass")))
-    return list(out.items())
-
-
-def _sum_by(batches, label: str, key: Callable, text: Callable, where: Callable = lambda x: True):
-    """(key, (files, UTF-8 bytes of the text)) per key, over batches."""
-    return (batches
-            | f"{label}Key" >> beam.FlatMap(_files_and_bytes_by, key, text, where)
-            | f"{label}Sum" >> beam.CombinePerKey(_files_and_bytes))
-
-
-def _dedup_records(batch: list):
-    """(reason, source, survivor, UTF-8 bytes) of a batch's dedup rejections, as one element."""
-    records = Batch((r.reason, r.source, r.duplicate_of, len((r.text or "").encode("utf-8", "surrogatepass")))
-                    for r in batch if r.stage == "dedup")
-    if records:
-        yield records
-
-
-def table_files(recipe: Recipe) -> int:
-    """Parquet files per output table: one per `document_file_bytes` of input (at least one)."""
-    total = sum(input_bytes(spec) for spec in recipe.sources)
-    return max(1, min(100_000, -(-total // recipe.document_file_bytes)))
+    failing = np.array(sorted(num for num, package, language in pending
+                              if would_drop(package, language, shares, rules)), dtype=np.uint64)
+    return sorted_union([later_ids, failing])
 
 
 def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
-    reads = [p | ReadSource(spec) for spec in recipe.sources]
-    docs = [r.documents for r in reads] | "AllSources" >> beam.Flatten()
-    rejected = [r[REJECTED] for r in reads]
-    inputs = [docs] + rejected  # counted each where it is made (batches.count_by)
-    # repeated ids are found now and applied with the language stage's package verdicts (one pass
-    # that holds the documents back: ResolveRelativeImports)
-    repeated_ids = docs | "RepeatedIds" >> RepeatedIds()
+    side, single = beam.pvalue.AsList, beam.pvalue.AsSingleton
+    dedup = recipe.dedup
+    lines = dedup.lines if dedup else None
+    dedup_keys_in_scan = bool(dedup) and lines is None and bool(dedup.exact or dedup.minhash)
+    rules = LanguageFilter(recipe.filters.language).rules
+    units = (p
+             | "WorkUnits" >> beam.Create(work_units(recipe), reshuffle=False)
+             | "SpreadUnits" >> beam.Reshuffle())
 
-    doc_filters = [LanguageFilter(recipe.filters.language)]  # always: it also detects the language
-    if recipe.filters.quality:
-        doc_filters.append(QualityFilter(recipe.filters.quality))
-    if recipe.filters.math_classifier:
-        doc_filters.append(MathClassifier(recipe.filters.math_classifier))
-    for doc_filter in doc_filters:
-        result = docs | ApplyFilter(doc_filter)
-        docs, rejected = result.documents, rejected + [result[REJECTED]]
-        if isinstance(doc_filter, LanguageFilter):  # files held back for their package's verdict
-            resolved = (docs, result[REJECTED]) | ResolveRelativeImports(doc_filter.rules, repeated_ids)
-            docs, rejected = resolved["documents"], rejected + [resolved[REJECTED]]
+    # SCAN: texts go to the unit's spill; keys come out
+    tags = [IDS, PACKAGES, PENDING, LINES, S.STATS_TAG, EXACT, BANDS]
+    scan = units | "Scan" >> beam.ParDo(ScanDoFn(recipe, out_dir, dedup_keys_in_scan)).with_outputs(*tags, main="units")
+    scanned = scan.units
 
-    num_files = recipe.document_files or table_files(recipe)
-    documents_sink = TableSink(out_dir, "documents", DOCUMENT_SCHEMA, num_files)
-    kept_rows = None
-    if recipe.dedup:
-        # as the last document stage, dedup writes the documents table in its own held-back pass
-        dedup = Dedup(recipe.dedup, documents_sink=None if recipe.decontaminate else documents_sink)
-        result = docs | "Dedup" >> dedup
-        docs, rejected = result["documents"], rejected + [result[REJECTED]]
-        if dedup.writes_documents:
-            kept_rows = result[ROWS]
-
-    hits = p | "NoBenchmarks" >> beam.Create([])
+    # DECIDE: global steps over small records
+    later_ids = scan[IDS] | "LaterIdCopies" >> LaterIdCopies()
+    shares = scan[PACKAGES] | "PackageShares" >> beam.CombinePerKey(add_pairs)
+    pending = scan[PENDING] | "AllPending" >> beam.combiners.ToList()
+    dropped_before = (pending | "DroppedBeforeDedup" >> beam.Map(
+        _dropped_before_dedup, beam.pvalue.AsDict(shares), rules, single(later_ids)))
+    apply_side = {"later_ids": single(later_ids), "shares": beam.pvalue.AsDict(shares)}
+    removals = p | "NoRemovals" >> beam.Create([])
+    if dedup:
+        exact_keys, band_keys = scan[EXACT], scan[BANDS]
+        if lines is not None:
+            boilerplate = scan[LINES] | "Boilerplate" >> Boilerplate(lines)
+            apply_side["boilerplate"] = single(boilerplate)
+            if dedup.exact or dedup.minhash:
+                keys = scanned | "KeyPass" >> beam.ParDo(KeyPassDoFn(dedup, out_dir, DOCS), single(boilerplate)
+                                                         ).with_outputs(EXACT, BANDS)
+                exact_keys, band_keys = keys[EXACT], keys[BANDS]
+        if dedup.exact or dedup.minhash:
+            removals = ((exact_keys if dedup.exact else None, band_keys if dedup.minhash else None)
+                        | "Dedup" >> Removals(dedup, out_dir, dropped_before))
     if recipe.decontaminate:
-        result = docs | "Decontaminate" >> Decontaminate(recipe.decontaminate)
-        docs, rejected, hits = result.documents, rejected + [result[REJECTED]], result.hits
+        index, formal = benchmark_indexes(p, recipe.decontaminate)
+        apply_side.update(index=single(index), formal=single(formal))
 
-    all_rejected = rejected | "AllRejected" >> beam.Flatten()
-    if kept_rows is None:
-        kept_rows = docs | "WriteDocuments" >> WriteTable(documents_sink)
-    rejected_rows = all_rejected | "WriteRejected" >> WriteTable(
-        TableSink(out_dir, "rejected", REJECTION_SCHEMA, num_files))
-    all_hits = hits | "AllHits" >> beam.combiners.ToList()
-    _ = all_hits | "WriteReport" >> beam.Map(lambda h: write_report(out_dir, h))
+    # APPLY: each unit's spill with its decisions -> tables, token spill, small records
+    by_unit = ({"unit": scanned | "KeyUnits" >> beam.Map(lambda u: (u, u)), "removed": removals}
+               | "UnitDecisions" >> beam.CoGroupByKey())
+    applied = by_unit | "Apply" >> beam.ParDo(ApplyDoFn(recipe, out_dir), **apply_side).with_outputs(
+        HITS, DUPLICATES, LENGTHS, S.STATS_TAG, main="done")
 
-    tokenizer = None
-    shards = p | "NoShards" >> beam.Create([])
-    token_counts = p | "NoTokens" >> beam.Create([])
-    dropped_tokens = p | "NoDroppedTokens" >> beam.Create([])
-    count_dropped = bool(recipe.tokenize and recipe.tokenize.count_dropped)
+    tokenizer, shards = None, p | "NoShards" >> beam.Create([])
     if recipe.tokenize:
-        tokenize = Tokenize(recipe.tokenize, out_dir)
-        result = docs | "Tokenize" >> tokenize
-        shards, token_counts, tokenizer = result["shards"], result["token_counts"], tokenize.info
-        if count_dropped:
-            dropped_tokens = all_rejected | "DroppedTokens" >> CountDroppedTokens(recipe.tokenize)
+        tokenizer = tokenizer_info(recipe.tokenize)
+        shards = applied[LENGTHS] | "Shards" >> WriteShards(recipe.tokenize, out_dir, tokenizer)
 
-    side = beam.pvalue.AsList
+    stats = ((scan[S.STATS_TAG], applied[S.STATS_TAG]) | "AllStats" >> beam.Flatten()
+             | "SumStats" >> beam.CombinePerKey(S.add_tuples))
+    hits = applied[HITS] | "AllHits" >> beam.combiners.ToList()
     recipe_dict = recipe.to_dict()
 
-    duplicates = all_rejected | "DedupRecords" >> beam.FlatMap(_dedup_records)
-
-    def finish(_, inputs, kept, dropped, kept_rows, rejected_rows, shards, token_counts, hits, duplicates,
-               lang_kept, lang_dropped, lang_analysis, dropped_tokens):
-        counts = summarize_counts(inputs, kept, dropped)  # raises AccountingError if anything is lost
-        tables = {"documents": {"rows": sum(kept_rows)}, "rejected": {"rows": sum(rejected_rows)}}
-        manifest = build_manifest(recipe=recipe_dict, counts=counts, tables=tables, tokenizer=tokenizer,
-                                  duplicates=[d for part in duplicates for d in part],
-                                  shards=shards, token_counts=token_counts, hits=hits[0] if hits else [],
-                                  languages=language_summary(lang_kept, lang_dropped, lang_analysis, token_counts,
-                                                             dropped_tokens if count_dropped else None))
+    def finish(_, stats, shards, hits, duplicates):
+        counts = summarize_counts(S.select(stats, S.INPUT_K), S.select(stats, S.KEPT_K),
+                                  S.select(stats, S.DROPPED_K))  # raises AccountingError if anything is lost
+        tables = {"documents": {"rows": counts["kept"]},
+                  "rejected": {"rows": counts["input"] - counts["kept"]}}
+        token_counts = S.select(stats, S.TOKENS)
+        write_report(out_dir, hits[0] if hits else [])
+        manifest = build_manifest(
+            recipe=recipe_dict, counts=counts, tables=tables, tokenizer=tokenizer, duplicates=duplicates,
+            shards=shards, token_counts=token_counts, hits=hits[0] if hits else [],
+            languages=language_summary(S.select(stats, S.LANG_KEPT), S.select(stats, S.LANG_DROPPED),
+                                       S.select(stats, S.ANALYSIS), token_counts,
+                                       S.select(stats, S.DROPPED_TOKENS)
+                                       if recipe.tokenize and recipe.tokenize.count_dropped else None))
         write_manifest(out_dir, manifest)
+        storage.delete_tree(storage.join(out_dir, SPILL_DIR))
 
     _ = (p
          | "ManifestTrigger" >> beam.Create([None])
-         | "WriteManifest" >> beam.Map(
-             finish,
-             inputs=side(_count_by(inputs, "Input", lambda x: x.source)),
-             kept=side(_count_by(docs, "Kept", lambda d: d.source)),
-             dropped=side(_count_by(all_rejected, "Dropped", lambda r: (r.source, r.reason))),
-             kept_rows=side(kept_rows), rejected_rows=side(rejected_rows),
-             shards=side(shards), token_counts=side(token_counts), hits=side(all_hits),
-             duplicates=side(duplicates),
-             lang_kept=side(_sum_by(docs, "KeptByLanguage", lambda d: d.language, lambda d: d.text)),
-             lang_dropped=side(_sum_by(all_rejected, "DroppedByLanguage", lambda r: (r.language, r.reason),
-                                       lambda r: r.text or "", where=lambda r: r.stage != "sources")),
-             lang_analysis=side(_count_by(docs, "Analysis", lambda d: (d.language, d.meta["analysis"]),
-                                          where=lambda d: "analysis" in d.meta)),
-             dropped_tokens=side(dropped_tokens)))
+         | "WriteManifest" >> beam.Map(finish, stats=side(stats), shards=side(shards), hits=side(hits),
+                                       duplicates=side(applied[DUPLICATES])))
 
 
 class OutputExists(RuntimeError):
@@ -196,6 +150,8 @@ def run_recipe(recipe: Recipe, output: str | None = None, beam_args: Sequence[st
     prepare_output(out_dir, force)
     ensure_assets(recipe, status)
     recipe.check_inputs_exist()
+    if recipe.decontaminate:
+        check_benchmarks(recipe.decontaminate)
     recipe = prepare_for_runner(recipe, beam_args)  # remote runners: staged assets, shared sources
     status("running the Beam pipeline")
     options = PipelineOptions(with_default_runner(beam_args))

@@ -9,6 +9,7 @@ grammar exists (``facts.py``). Kept code carries ``meta.analysis`` (tree-sitter 
 
 from __future__ import annotations
 
+from mathcorpus.filters import Filter
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.filters.language.detect import detect_language
 from mathcorpus.filters.language.facts import FactReader
@@ -17,8 +18,10 @@ from mathcorpus.filters.language.rules import RELATIVE_PENDING, apply_rule, rule
 from mathcorpus.recipe import LanguageFilterSpec
 
 
-class LanguageFilter:
+class LanguageFilter(Filter):
     stage = "language"
+    # and each language rule's own (rules.py): no_math_import, missing_required, vendored ...
+    reasons = ("language_not_selected", "parse_error")
 
     def __init__(self, spec: LanguageFilterSpec | None):
         self._spec = spec

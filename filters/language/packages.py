@@ -5,18 +5,15 @@ listed import, and sometimes little math vocabulary. Such a file is held back by
 (``meta.math_signal == "relative_imports_pending"``) and decided here, per package: it is kept when at
 least ``relative_imports_in_math_package`` of the package's files in its language were kept on their
 own signal (a listed import or math density), else dropped as ``no_math_import``. A package is the
-top folder of the document's path within its repository (``repo``, when known) and source. Only small counts
-per package travel (a side input of one number per package).
+top folder of the document's path within its repository (``repo``, when known) and source. The
+pipeline's scan pass counts the packages and holds nothing back: the held-back file stays in its work
+unit's spill, and the apply pass decides it from the run's counts (one pair of numbers per package).
 """
 
 from __future__ import annotations
 
-import apache_beam as beam
-
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.filters.language.rules import RELATIVE_PENDING
-from mathcorpus.batches import REJECTED, emit_verdicts
-from mathcorpus.pipeline.ids import first_copies
 
 
 def package_key(doc_or_rejection) -> tuple[str, str, str, str]:
@@ -45,8 +42,7 @@ def decide(doc: Document, share: float, needed: float) -> Verdict:
 
 def resolve_all(verdicts: list[Verdict], rules: dict) -> list[Verdict]:
     """The same decision without Beam, for a list of the language stage's verdicts (tests, benches)."""
-    needed = {lang: r.relative_imports_in_math_package for lang, r in rules.items()
-              if r.relative_imports_in_math_package is not None}
+    needed = needed_shares(rules)
     counts = dict(package_counts(verdicts, set(needed)))
     return [decide(v, _share(counts.get(package_key(v), (0, 0))), needed[v.language])
             if isinstance(v, Document) and is_pending(v) else v for v in verdicts]
@@ -71,50 +67,25 @@ def package_counts(verdicts: list[Verdict], languages: set) -> list[tuple[tuple,
     return list(counts.items())
 
 
-def _add_pairs(pairs):
+def add_pairs(pairs):
+    """(math files, files) summed over a package's counts (a combiner)."""
     math = seen = 0
     for m, n in pairs:
         math, seen = math + m, seen + n
     return math, seen
 
 
-class ResolveRelativeImports(beam.PTransform):
-    """(kept batches, rejected batches of the language stage) -> documents and rejected, batched.
+def pending_verdict(doc: Document, shares: dict, rules: dict) -> Verdict:
+    """A held-back file's verdict, from the package shares of the whole run ({package: (math, files)})."""
+    return decide(doc, _share(shares.get(package_key(doc), (0, 0))), needed_shares(rules)[doc.language])
 
-    With `repeated_ids` (pipeline/ids.RepeatedIds over the documents the language stage read), the
-    kept documents that are a later copy of their id are rejected as ``duplicate_id`` in the same
-    pass. The package counts then include such copies, and a later copy that the language stage
-    rejected keeps the language stage's reason: both are dropped either way."""
 
-    def __init__(self, rules: dict, repeated_ids=None):
-        super().__init__(label="RelativeImports")
-        self._needed = {lang: r.relative_imports_in_math_package for lang, r in rules.items()
-                        if r.relative_imports_in_math_package is not None}
-        self._repeated_ids = repeated_ids
+def needed_shares(rules: dict) -> dict:
+    """{language: share of math files its package needs}, for the languages that have the rule."""
+    return {lang: r.relative_imports_in_math_package for lang, r in rules.items()
+            if r.relative_imports_in_math_package is not None}
 
-    def expand(self, pcolls):
-        kept, rejected = pcolls
-        languages = set(self._needed)
-        seen = ((kept | "KeptCounts" >> beam.FlatMap(package_counts, languages),
-                 rejected | "DroppedCounts" >> beam.FlatMap(package_counts, languages))
-                | "AllCounts" >> beam.Flatten()
-                | "PerPackage" >> beam.CombinePerKey(_add_pairs))
-        needed = self._needed
 
-        def verdict(doc, shares):
-            return decide(doc, _share(shares.get(package_key(doc), (0, 0))), needed[doc.language])
-
-        def first_then_resolve(batch, shares, repeated):
-            kept, duplicates = first_copies(batch, repeated)
-            verdicts = [verdict(d, shares) if is_pending(d) else d for d in kept]
-            yield from emit_verdicts(duplicates + verdicts)
-
-        # One pass over every kept document with both side inputs: the first copy of each id
-        # (pipeline/ids.py) and then the package verdicts of the held-back files. A side input holds
-        # its whole main input back; the documents wait once here, where splitting off the held-back
-        # files made the DirectRunner buffer them again at the Flatten that joined them back.
-        repeated = beam.pvalue.AsDict(self._repeated_ids) if self._repeated_ids is not None else {}
-        resolved = kept | "FirstCopiesAndResolve" >> beam.FlatMap(
-            first_then_resolve, shares=beam.pvalue.AsDict(seen), repeated=repeated).with_outputs(
-            REJECTED, main="documents")
-        return {"documents": resolved.documents, REJECTED: resolved[REJECTED]}
+def would_drop(package: tuple, language: str, shares: dict, rules: dict) -> bool:
+    """Whether a held-back file of `package` is dropped (so that dedup leaves it out)."""
+    return _share(shares.get(package, (0, 0))) < needed_shares(rules)[language]

@@ -1,9 +1,8 @@
 """Decontamination stage: documents against benchmark files, every hit reported.
 
     benchmarks -> items -> n-gram index (one NumPy index, a side input) ----\\
-    benchmarks -> formal theorems -> name/statement index (side input) ------> Match -> documents
-                                                                                      -> rejected
-                                                                                      -> hits
+    benchmarks -> formal theorems -> name/statement index (side input) ------> the apply pass:
+                                                       decontaminate_document per kept document
 
 Per document: first, in Lean/Isabelle/Coq files, declarations stating a formal benchmark theorem are
 cut (``formal.py``); then the text is matched by word n-grams (``index.py``; normalization in
@@ -16,16 +15,13 @@ from __future__ import annotations
 
 import apache_beam as beam
 
-from mathcorpus.batches import emit_verdicts
 from mathcorpus.document import Document, Rejection
 from mathcorpus.pipeline.decontaminate.benchmarks import FormalItem, TextItem, read_benchmark
 from mathcorpus.pipeline.decontaminate.formal import cut_declarations, formal_index, is_formal
 from mathcorpus.pipeline.decontaminate.index import NgramIndex, build_index, masked_text, match_text
 from mathcorpus.pipeline.decontaminate.ngrams import word_spans
 from mathcorpus.recipe import DecontaminateSpec
-from mathcorpus.workers import WorkerDoFn
 
-REJECTED, HITS = "rejected", "hits"
 STAGE = "decontaminate"
 ACTIONS = {"drop": "dropped", "mask": "masked", "report": "reported"}
 
@@ -63,20 +59,6 @@ def decontaminate_document(doc: Document, index: NgramIndex, formal: dict, spec:
     return doc, hits
 
 
-class _MatchDoFn(WorkerDoFn):
-    def __init__(self, spec: DecontaminateSpec):
-        self._spec = spec
-
-    def process(self, batch: list[Document], index: NgramIndex, formal: dict):
-        verdicts = []
-        for doc in batch:
-            verdict, hits = decontaminate_document(doc, index, formal, self._spec)
-            for hit in hits:
-                yield beam.pvalue.TaggedOutput(HITS, hit)
-            verdicts.append(verdict)
-        yield from emit_verdicts(verdicts)
-
-
 def _text_items(item):
     if isinstance(item, TextItem):
         yield item
@@ -87,28 +69,23 @@ def _formal_items(item):
         yield item
 
 
-class Decontaminate(beam.PTransform):
-    """Batches -> ``documents`` and ``rejected`` (batched), and ``hits`` (report records, one each)."""
+def check_benchmarks(spec: DecontaminateSpec) -> None:
+    """Fail on the launcher, with the key, not in a worker."""
+    for benchmark in spec.benchmarks:
+        next(iter(read_benchmark(benchmark)), None)
 
-    def __init__(self, spec: DecontaminateSpec):
-        super().__init__()
-        self._spec = spec
-        for benchmark in spec.benchmarks:  # fail on the launcher, with the key, not in a worker
-            next(iter(read_benchmark(benchmark)), None)
 
-    def expand(self, docs):
-        spec = self._spec
-        items = (docs.pipeline
-                 | "Benchmarks" >> beam.Create(spec.benchmarks, reshuffle=False)
-                 | "Items" >> beam.FlatMap(read_benchmark))
-        index = (items
-                 | "TextItems" >> beam.FlatMap(_text_items)
-                 | "AllTextItems" >> beam.combiners.ToList()
-                 | "NgramIndex" >> beam.Map(build_index, spec.ngram, spec.max_items_per_ngram))
-        formal = (items
-                  | "FormalItems" >> beam.FlatMap(_formal_items)
-                  | "AllFormalItems" >> beam.combiners.ToList()
-                  | "TheoremIndex" >> beam.Map(formal_index))
-        return docs | "Match" >> beam.ParDo(
-            _MatchDoFn(spec), index=beam.pvalue.AsSingleton(index), formal=beam.pvalue.AsSingleton(formal)
-        ).with_outputs(REJECTED, HITS, main="documents")
+def benchmark_indexes(pipeline, spec: DecontaminateSpec):
+    """(n-gram index, theorem index): two singleton PCollections, side inputs of the apply pass."""
+    items = (pipeline
+             | "Benchmarks" >> beam.Create(spec.benchmarks, reshuffle=False)
+             | "Items" >> beam.FlatMap(read_benchmark))
+    index = (items
+             | "TextItems" >> beam.FlatMap(_text_items)
+             | "AllTextItems" >> beam.combiners.ToList()
+             | "NgramIndex" >> beam.Map(build_index, spec.ngram, spec.max_items_per_ngram))
+    formal = (items
+              | "FormalItems" >> beam.FlatMap(_formal_items)
+              | "AllFormalItems" >> beam.combiners.ToList()
+              | "TheoremIndex" >> beam.Map(formal_index))
+    return index, formal

@@ -7,6 +7,8 @@ Normalizations (documented in the README; `dedup.normalize`, per source `dedup.n
 - ``whitespace``: the same with letter case kept (code where ``Foo`` and ``foo`` are different names).
 - ``none``: the text as it is (any difference, whitespace included, makes another document).
 Documents are copies when their normalized texts are equal, each normalized as its source says.
+The scan pass emits 16 bytes of hash and the document number per document, grouped by hash range; the
+first copy (smallest document number) is kept.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 
+import apache_beam as beam
+import numpy as np
+
+from mathcorpus.pipeline.docnums import member
 from mathcorpus.recipe import ExactNormalization
 
 # the characters str.split() splits ASCII text on, besides the space itself
@@ -51,3 +57,57 @@ def normalized_utf8(text: str, normalization: ExactNormalization = "text") -> by
 
 def exact_key(text: str, normalization: ExactNormalization = "text") -> str:
     return hashlib.sha1(normalized_utf8(text, normalization)).hexdigest()
+
+
+def exact_hashes(texts, normalizations) -> tuple[np.ndarray, np.ndarray]:
+    """The first 128 bits of each normalized text's SHA-1, as two uint64 arrays (high, low). Copies are
+    decided on these 16 bytes: two different texts agree with probability ~n^2/2^129."""
+    digests = b"".join(hashlib.sha1(normalized_utf8(t, n)).digest()[:16] for t, n in zip(texts, normalizations))
+    both = np.frombuffer(digests, dtype=">u8").astype(np.uint64).reshape(-1, 2)
+    return both[:, 0].copy(), both[:, 1].copy()
+
+
+RANGES = 16
+
+
+def exact_parts(hi: np.ndarray, lo: np.ndarray, nums: np.ndarray, ranges: int = RANGES):
+    """(hash range, (hi, lo, nums)) for every range present in one batch."""
+    which = hi % np.uint64(ranges)
+    for r in np.unique(which).tolist():
+        at = which == r
+        yield r, (hi[at], lo[at], nums[at])
+
+
+def copies_in_range(parts, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(removed numbers, their keepers' numbers) over one range's parts: every document but the first
+    (smallest number) of each text; documents in `excluded` (sorted) take no part."""
+    parts = list(parts)
+    hi, lo, nums = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    keep = ~member(nums, excluded)
+    hi, lo, nums = hi[keep], lo[keep], nums[keep]
+    order = np.lexsort((nums, lo, hi))
+    hi, lo, nums = hi[order], lo[order], nums[order]
+    starts = np.r_[True, (hi[1:] != hi[:-1]) | (lo[1:] != lo[:-1])]
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(nums)), 0))
+    repeat = ~starts
+    return nums[repeat], nums[first[repeat]]
+
+
+def _copies(keyed, excluded):
+    removed, keepers = copies_in_range(keyed[1], excluded)
+    if len(removed):
+        yield removed, keepers
+
+
+class ExactCopies(beam.PTransform):
+    """(range, (hi, lo, nums)) parts -> (removed numbers, keeper numbers) array pairs; `excluded` (a
+    singleton sorted array: documents already dropped) takes no part."""
+
+    def __init__(self, excluded):
+        super().__init__()
+        self._excluded = excluded
+
+    def expand(self, parts):
+        return (parts
+                | "GroupByRange" >> beam.GroupByKey()
+                | "Copies" >> beam.FlatMap(_copies, beam.pvalue.AsSingleton(self._excluded)))

@@ -2,9 +2,10 @@
 notices) are removed from every document; a document left blank is rejected as ``boilerplate``.
 
 A line's key is a 64-bit hash of its stripped, lowercased text; each document counts a line once.
-The keys are counted as arrays grouped by hash range (``RepeatedHashes``: 8 bytes per distinct line of a
-document, distributed over the ranges); only the keys of lines that reach ``min_documents`` become a
-side input (a sorted array), so memory is bounded by the number of boilerplate lines.
+The scan pass emits the keys as arrays, counted grouped by hash range (``RepeatedHashes``): unlike the
+other keys, 8 bytes per distinct line of each document, not per document, cross that shuffle, so line
+dedup is the one option whose memory grows with the corpus's lines. Only the keys of lines that reach
+``min_documents`` become a side input (a sorted array).
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from __future__ import annotations
 import apache_beam as beam
 import numpy as np
 
-from mathcorpus.document import Document, Rejection
-from mathcorpus.batches import REJECTED, RepeatedHashes, emit, hash64
+from mathcorpus.batches import RepeatedHashes, hash64
+from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.recipe import LineDedupSpec
 
 
@@ -36,37 +37,28 @@ def strip_lines(text: str, boilerplate: set[int], min_chars: int) -> tuple[str, 
     return "".join(kept), removed
 
 
-def strip_batch(batch: list[Document], boilerplate: np.ndarray, spec: LineDedupSpec):
-    if not len(boilerplate):
-        yield from emit(batch)
-        return
-    frequent = set(boilerplate.tolist())
-    kept, rejected = [], []
-    for doc in batch:
-        text, removed = strip_lines(doc.text, frequent, spec.min_chars)
-        if not removed:
-            kept.append(doc)
-        elif not text.strip():
-            rejected.append(Rejection.of(doc, "dedup", "boilerplate",
-                                         f"all {removed} non-blank lines are repeated across documents"))
-        else:
-            kept.append(doc.replace(text=text, meta={**doc.meta, "boilerplate_lines_removed": removed}))
-    yield from emit(kept, rejected)
+def strip_document(doc: Document, frequent: set[int], spec: LineDedupSpec) -> Verdict:
+    """The document without its boilerplate lines, or its rejection when nothing else is left."""
+    text, removed = strip_lines(doc.text, frequent, spec.min_chars)
+    if not removed:
+        return doc
+    if not text.strip():
+        return Rejection.of(doc, "dedup", "boilerplate", f"all {removed} non-blank lines are repeated across documents")
+    return doc.replace(text=text, meta={**doc.meta, "boilerplate_lines_removed": removed})
 
 
-def _batch_line_keys(batch: list[Document], min_chars: int) -> np.ndarray:
-    return np.fromiter((k for d in batch for k in document_line_keys(d.text, min_chars)), dtype=np.uint64)
+def batch_line_keys(docs: list[Document], min_chars: int) -> np.ndarray:
+    """Each document's distinct line keys, for a whole batch (counted once per document)."""
+    return np.fromiter((k for d in docs for k in document_line_keys(d.text, min_chars)), dtype=np.uint64)
 
 
-class LineDedup(beam.PTransform):
+class Boilerplate(beam.PTransform):
+    """Line key arrays -> one sorted array (a singleton) of the keys found in at least
+    `min_documents` documents."""
+
     def __init__(self, spec: LineDedupSpec):
         super().__init__()
         self._spec = spec
 
-    def expand(self, batches):
-        spec = self._spec
-        boilerplate = batches | "FrequentLines" >> RepeatedHashes(
-            lambda batch: _batch_line_keys(batch, spec.min_chars), spec.min_documents)
-        return batches | "StripBoilerplate" >> beam.FlatMap(
-            strip_batch, boilerplate=beam.pvalue.AsSingleton(boilerplate), spec=spec
-        ).with_outputs(REJECTED, main="documents")
+    def expand(self, key_arrays):
+        return key_arrays | "FrequentLines" >> RepeatedHashes(lambda keys: keys, self._spec.min_documents)
