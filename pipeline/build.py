@@ -85,8 +85,8 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
                                                          ).with_outputs(EXACT, BANDS)
                 exact_keys, band_keys = keys[EXACT], keys[BANDS]
         if dedup.exact or dedup.minhash:
-            removals = ((exact_keys if dedup.exact else None, band_keys if dedup.minhash else None)
-                        | "Dedup" >> Removals(dedup, out_dir, dropped_before))
+            removals = p | "Dedup" >> Removals(dedup, out_dir, dropped_before, exact_keys if dedup.exact else None,
+                                               band_keys if dedup.minhash else None)
     if recipe.decontaminate:
         index, formal = benchmark_indexes(p, recipe.decontaminate)
         apply_side.update(index=single(index), formal=single(formal))

@@ -65,7 +65,6 @@ def make_corpus(root: Path) -> Path:
         "tokenize": {"tokenizer": "tok.json", "seq_len": 64, "shard_tokens": 512,
                      "train_if_missing": {"inputs": ["tree/notes/*.md"], "vocab_size": 400}},
         "output": "out",
-        "document_files": 2,
     }
     path = root / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))

@@ -6,7 +6,7 @@ import pytest
 from datasketch import MinHash
 
 from mathcorpus.document import Document
-from mathcorpus.pipeline.dedup import band_range_parts, bucket_edges, survivor_rank
+from mathcorpus.pipeline.dedup.near import band_parts, bucket_edges, nodes, survivor_rank
 from mathcorpus.pipeline.dedup.exact import exact_key, normalize_for_exact
 from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, batch_signatures, flat_signatures, candidate_probability, choose_bands,
                                                connected_components, permutations, shingle_hashes)
@@ -95,31 +95,46 @@ def _members(*ids):
     return [((i,), i) for i in ids]
 
 
+def _part(hashes, nums, ranks=None):
+    return (np.array(hashes, dtype=np.uint64), np.array(nums, dtype=np.uint64),
+            None if ranks is None else np.array(ranks, dtype=np.float64))
+
+
 def test_bucket_edges_and_components_keep_the_best_ranked():
-    # two batches, two bands: equal hashes in the same band are candidates, in different bands not
-    first = np.array([[5, 1], [7, 2]], dtype=np.uint64)
-    second = np.array([[5, 3], [5, 3], [9, 5]], dtype=np.uint64)
-    parts = [part for batch, members in ((first, _members("c", "x")), (second, _members("a", "b", "y")))
-             for _, part in band_range_parts(batch, members, ranges=1)]
-    edges = bucket_edges(parts)
-    assert sorted(edges) == [((("a",), "a"), (("b",), "b")), ((("a",), "a"), (("c",), "c"))]
-    assert not bucket_edges([part for _, part in band_range_parts(np.array([[4, 6], [6, 4]], dtype=np.uint64),
-                                                                  _members("p", "q"), ranges=1)])
-    by_range = dict(band_range_parts(second, _members("a", "b", "y"), ranges=4))
-    assert sorted(by_range) == sorted({int(h) % 4 for h in second.ravel()})
-    assert sum(len(part[0]) for part in by_range.values()) == second.size
-    comp = connected_components(edges)
-    assert {node[1]: root[1] for node, root in comp.items()} == {"a": "a", "b": "a", "c": "a"}
+    # documents sharing a band hash are candidates; the best-ranked (then smallest number) links the others
+    parts = [_part([50, 70], [3, 9], [0.0, 0.0]), _part([50, 50, 90], [1, 2, 4], [0.0, 0.0, 0.0])]
+    edges = nodes(bucket_edges(parts), with_ranks=False)
+    assert sorted(edges) == [(1, 2), (1, 3)]
+    ranked = nodes(bucket_edges([_part([5, 5, 5], [1, 2, 3], [0.0, -2.0, -1.0])]), with_ranks=True)
+    assert sorted(ranked) == [((-2.0, 2), (-1.0, 3)), ((-2.0, 2), (0.0, 1))]
+    comp = connected_components(ranked)
+    assert {n[1]: r[1] for n, r in comp.items()} == {1: 2, 2: 2, 3: 2}
+    # an edge found in two bands is listed once; excluded documents take no part
+    twice = bucket_edges([_part([5, 5, 6, 6, 7, 7], [1, 2, 1, 2, 3, 4], [0] * 6)], np.array([4], np.uint64))
+    assert nodes(twice, with_ranks=False) == [(1, 2)]
     # chains A~B~C join one cluster even when A and C are not similar
-    chain = connected_components([((("a",), "a"), (("b",), "b")), ((("b",), "b"), (("c",), "c"))])
-    assert {n[1]: r[1] for n, r in chain.items()} == {"a": "a", "b": "a", "c": "a"}
+    assert connected_components([(1, 2), (2, 3)]) == {1: 1, 2: 1, 3: 1}
+
+
+def test_band_parts_cover_every_band_of_every_document_once():
+    rng = np.random.default_rng(1)
+    sigs = rng.integers(0, 2**32, size=(7, 16), dtype=np.uint64).astype(np.uint32)
+    nums = np.arange(100, 107, dtype=np.uint64)
+    parts = dict(band_parts(sigs, nums, None, bands=4, rows=4, ranges=3))
+    assert set(parts) <= {0, 1, 2} and sum(len(p[0]) for p in parts.values()) == 7 * 4
+    assert sorted(np.concatenate([p[1] for p in parts.values()]).tolist()) == sorted(nums.tolist() * 4)
+    # equal bands at different band positions do not collide
+    same = np.tile(sigs[:1, :4], (1, 4))
+    hashes = np.concatenate([p[0] for _, p in band_parts(same, nums[:1], None, 4, 4, 1)])
+    assert len(set(hashes.tolist())) == 4
 
 
 def test_survivor_policies():
     short = Document(id="a", text="x", source="s", scores={"math_score": 0.2})
     long = Document(id="b", text="x" * 10, source="s", scores={"math_score": 0.9})
-    for keep, winner in (("first_id", "a"), ("longest", "b"), ("highest_math_score", "b")):
-        assert min((short, long), key=lambda d: survivor_rank(d, keep)).id == winner
+    for keep, winner in (("first", "a"), ("longest", "b"), ("highest_math_score", "b")):
+        # ties (every document under "first") go to the first in input order
+        assert min(enumerate((short, long)), key=lambda x: (survivor_rank(x[1], keep), x[0]))[1].id == winner
 
 
 def test_most_recent_survivor_from_row_dates_and_arxiv_ids(tmp_path):
@@ -135,8 +150,8 @@ def test_most_recent_survivor_from_row_dates_and_arxiv_ids(tmp_path):
     docs = list(read_jsonl(str(tmp_path / "r.jsonl"), SourceSpec(kind="jsonl", path="r.jsonl", name="s",
                                                                  id_field="id", date_field="date")))
     assert docs[0].meta["date"] == "2021-03-04T08:00:00.000000" and "date" not in docs[3].meta
-    order = [d.id.split("/")[1] for d in sorted(docs, key=lambda d: survivor_rank(d, "most_recent"))]
-    assert order == ["new", "fine", "old", "junk", "none"]  # undated last, by id
+    ranked = sorted(enumerate(docs), key=lambda x: (survivor_rank(x[1], "most_recent"), x[0]))
+    assert [d.id.split("/")[1] for _, d in ranked] == ["new", "fine", "old", "none", "junk"]  # undated last
     assert arxiv_month("2301.00001v2") == "2023-01-01T00:00:00.000000"
     assert arxiv_month("math0601001") == "2006-01-01T00:00:00.000000"
     assert arxiv_month("hep-th9912001") == "1999-12-01T00:00:00.000000"
@@ -194,66 +209,66 @@ def test_signatures_in_threads_equal_sequential_ones():
         assert all(np.array_equal(a, b) for a, b in zip(got, expected))
 
 
-def test_only_the_signatures_of_edge_ends_are_joined_for_verification():
-    from mathcorpus.pipeline.dedup import _endpoint_hashes, _endpoint_signatures, _union, signature_parts
+def test_only_the_signatures_of_edge_ends_are_read_for_verification(tmp_path):
+    from mathcorpus.pipeline.dedup.verify import KEYS, endpoint_rows
+    from mathcorpus.pipeline.docnums import numbers
+    from mathcorpus.pipeline.spill import SpillWriter, spill_path
 
-    ids = [f"s/d{i}" for i in range(40)]
+    nums = numbers(3, 0, 40)
     sigs = np.arange(40 * 4, dtype=np.uint32).reshape(40, 4)
-    edges = [((("s/d3",), "s/d3"), (("s/d7",), "s/d7")), ((("s/d3",), "s/d3"), (("s/d31",), "s/d31"))]
-    endpoints = _union([_endpoint_hashes((0, edges[:1])), _endpoint_hashes((5, edges[1:])), _endpoint_hashes((9, []))])
-    assert len(endpoints) == 3 and list(endpoints) == sorted(endpoints)
-    kept = [out for part in signature_parts(ids, sigs, 4) for out in _endpoint_signatures(part, endpoints)]
-    rows = {doc_id: row.tolist() for _, (part_ids, part_sigs) in kept for doc_id, row in zip(part_ids, part_sigs)}
-    assert rows == {i: sigs[int(i[3:])].tolist() for i in ("s/d3", "s/d7", "s/d31")}
-    assert _union([]).dtype == np.uint64 and not len(_union([]))
+    with SpillWriter(spill_path(str(tmp_path), 3, KEYS)) as w:
+        w.write({"nums": nums[:20], "near_nums": nums[:20], "sigs": sigs[:20]})
+        w.write({"nums": nums[20:], "near_nums": nums[20:], "sigs": sigs[20:]})
+    endpoints = np.sort(nums[[3, 7, 31]])
+    rows = {int(n): row.tolist() for _, (part_nums, part_rows) in endpoint_rows(3, str(tmp_path), endpoints, False, 4)
+            for n, row in zip(part_nums, part_rows)}
+    assert rows == {int(nums[i]): sigs[i].tolist() for i in (3, 7, 31)}
 
 
 def test_bucket_edges_equal_a_plain_reference_on_random_buckets():
-    """Buckets of two take a vectorized path, larger ones a loop: both must give what the plain
-    definition gives (every bucket's smallest member linked to each other member, minus excluded)."""
+    """The vectorized edges equal the plain definition: every bucket's best member (rank, then
+    number) linked to each other member, excluded documents left out, each edge once."""
     rng = np.random.default_rng(0)
     for trial in range(100):
-        parts, by_bucket = [], {}
-        for b in range(int(rng.integers(1, 5))):
-            n = int(rng.integers(1, 30))
-            members = [((f"r{rng.integers(0, 5)}",), f"s/b{b}d{i}") for i in range(n)]
-            hashes = rng.integers(0, 6, size=(n, 4)).astype(np.uint64)
-            parts += [part for _, part in band_range_parts(hashes, members, 1)]
-            for i, row in enumerate(hashes.tolist()):
-                for band, h in enumerate(row):
-                    by_bucket.setdefault((band, h), set()).add(members[i])
-        excluded = {f"s/b0d{i}" for i in range(3)} if trial % 2 else ()
+        n = int(rng.integers(1, 60))
+        nums = rng.choice(1000, size=n, replace=False).astype(np.uint64)
+        ranks = rng.integers(0, 3, size=n).astype(np.float64)
+        bands = 4
+        hashes = rng.integers(0, 6, size=(n, bands)).astype(np.uint64) + np.arange(bands, dtype=np.uint64) * 100
+        part = (hashes.ravel(), np.repeat(nums, bands), np.repeat(ranks, bands))
+        excluded = np.sort(nums[:3]) if trial % 2 else np.empty(0, np.uint64)
+        by_bucket = {}
+        for i in range(n):
+            if nums[i] in set(excluded.tolist()):
+                continue
+            for h in hashes[i].tolist():
+                by_bucket.setdefault(h, set()).add((ranks[i], int(nums[i])))
         expected = set()
         for group in by_bucket.values():
-            group = sorted(m for m in group if m[1] not in excluded)
+            group = sorted(group)
             expected.update((group[0], other) for other in group[1:])
-        assert bucket_edges(parts, excluded) == expected
+        got = nodes(bucket_edges([part], excluded), with_ranks=True)
+        assert len(got) == len(set(got)) and set(got) == expected
 
 
-def test_filter_and_write_writes_the_kept_documents_of_one_file(tmp_path):
-    """Dedup's last pass as the table writer (outputs.FilterAndWrite): one file's documents are
-    split, the kept ones written sorted by id and passed on in batches, the rejections tagged; a
-    file whose documents are all dropped is not written."""
-    import apache_beam as beam
+def test_table_writer_streams_row_groups_in_order(tmp_path, monkeypatch):
     import pyarrow.parquet as pq
 
-    from mathcorpus.batches import packed
-    from mathcorpus.pipeline.dedup import split_duplicates
-    from mathcorpus.pipeline.outputs import DOCUMENT_SCHEMA, REJECTED, ROWS, TableSink, _filter_and_write
+    from mathcorpus.pipeline import sinks
 
-    sink = TableSink(str(tmp_path), "documents", DOCUMENT_SCHEMA, 2)
+    monkeypatch.setattr(sinks, "ROW_GROUP_ROWS", 2)
+    writer = sinks.TableWriter(str(tmp_path), "documents", 7)
     docs = [Document(id=f"s/d{i}", text=f"text {i}", source="s") for i in (5, 1, 3, 2, 4)]
-    out = list(_filter_and_write((1, [packed(docs[:2]), packed(docs[2:])]), sink, split_duplicates, 2,
-                                 survivor_of={"s/d2": "s/d1"}, keeper_of={"s/d4": "s/d3"}))
-    tagged = {o.tag: o.value for o in out if isinstance(o, beam.pvalue.TaggedOutput)}
-    batches = [o for o in out if not isinstance(o, beam.pvalue.TaggedOutput)]
-    assert tagged[ROWS] == 3 and [len(b) for b in batches] == [2, 1]
-    assert {r.id: (r.reason, r.duplicate_of) for r in tagged[REJECTED]} == {
-        "s/d2": ("near_duplicate", "s/d1"), "s/d4": ("exact_duplicate", "s/d3")}
-    written = pq.read_table(tmp_path / "documents" / "part-00001.parquet").to_pylist()
-    assert [r["id"] for r in written] == ["s/d1", "s/d3", "s/d5"]
-    out = list(_filter_and_write((0, [packed(docs[3:4])]), sink, split_duplicates, 2, survivor_of={"s/d2": "s/d1"}))
-    assert [o.tag for o in out] == [REJECTED] and not (tmp_path / "documents" / "part-00000.parquet").exists()
+    writer.write(docs[:3])
+    writer.write(docs[3:])
+    assert not (tmp_path / "documents" / "part-00007.parquet").exists()  # complete files only
+    assert writer.close() == 5
+    meta = pq.ParquetFile(tmp_path / "documents" / "part-00007.parquet").metadata
+    assert meta.num_row_groups == 3
+    assert [r["id"] for r in pq.read_table(tmp_path / "documents" / "part-00007.parquet").to_pylist()] == [
+        d.id for d in docs]
+    empty = sinks.TableWriter(str(tmp_path), "rejected", 8)
+    assert empty.close() == 0 and pq.read_table(tmp_path / "rejected" / "part-00008.parquet").num_rows == 0
 
 
 def test_shingle_sets_index_like_signature_rows_and_give_true_jaccard():
@@ -276,14 +291,15 @@ def test_shingle_sets_index_like_signature_rows_and_give_true_jaccard():
 
 
 def test_exact_verification_keeps_pairs_at_or_above_the_cutoff():
-    from mathcorpus.pipeline.dedup import _verified
-    from mathcorpus.pipeline.dedup.minhash import ShingleSets
+    from mathcorpus.pipeline.dedup.verify import _verified, shingle_rows
 
     a, b, c = (np.arange(0, 100, dtype=np.uint32), np.arange(10, 110, dtype=np.uint32),
                np.arange(30, 130, dtype=np.uint32))  # J(a, b) = 90/110 = 0.818, J(a, c) = 70/130 = 0.538
-    node = {k: ((k,), k) for k in "abc"}
-    edges = [(node["a"], node["b"]), (node["a"], node["c"])]
-    sets = dict(zip("abc", ShingleSets.from_arrays([a, b, c])))
-    joined = (0, {"edge": [[(e, sets[e[0][1]]) for e in edges]], "sig": [(["b", "c"], ShingleSets.from_arrays([b, c]))]})
-    assert [list(out) for out in _verified(joined, 0.8, exact=True)] == [[edges[0]]]
-    assert [list(out) for out in _verified(joined, 0.5, exact=True)] == [edges]
+    first, second = np.array([1, 1], np.uint64), np.array([2, 3], np.uint64)
+    zero = np.zeros(2)
+    joined = (0, {"edges": [(first, second, zero, zero, [a, a])],
+                  "rows": [(np.array([2, 3], np.uint64), shingle_rows([b, c]))]})
+    kept = [e for out in _verified(joined, 0.8, exact=True) for e in zip(out[0].tolist(), out[1].tolist())]
+    assert kept == [(1, 2)]
+    kept = [e for out in _verified(joined, 0.5, exact=True) for e in zip(out[0].tolist(), out[1].tolist())]
+    assert kept == [(1, 2), (1, 3)]

@@ -214,63 +214,55 @@ def combine(a, b):
 '''
 
 
-def test_relative_imports_are_decided_by_their_package():
-    import apache_beam as beam
-    from apache_beam.testing.util import assert_that, equal_to
+def _run_rows(tmp_path, rows: list[dict]):
+    """A pipeline run over JSONL rows of Python code; (kept [(id, text)], dropped [(id, reason)])."""
+    import pyarrow.parquet as pq
+    import yaml
 
-    from mathcorpus.filters import ApplyFilter
-    from mathcorpus.filters.language.packages import ResolveRelativeImports, decide, package_key
+    from mathcorpus.pipeline.build import run_recipe
+    from mathcorpus.recipe import load_recipe
 
-    docs = [Document(id=f"s/mathpkg/m{i}.py", text=PY_SOLVER, source="s", kind="code", path=f"mathpkg/m{i}.py")
-            for i in range(3)]
-    docs += [Document(id="s/mathpkg/core.py", text=PY_RELATIVE, source="s", kind="code", path="mathpkg/core.py"),
-             Document(id="s/webpkg/core.py", text=PY_RELATIVE, source="s", kind="code", path="webpkg/core.py"),
-             Document(id="s/webpkg/app.py", text="import os\nprint(os.getcwd())\n", source="s", kind="code",
-                      path="webpkg/app.py")]
+    (tmp_path / "code.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
+        "name": "pkg", "sources": [{"name": "s", "kind": "jsonl", "path": "code.jsonl", "id_field": "id",
+                                    "doc_kind": "code", "language": "python"}],
+        "filters": {"language": {}}}))
+    run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
+    kept = pq.read_table(tmp_path / "out" / "documents").to_pylist()
+    dropped = pq.read_table(tmp_path / "out" / "rejected").to_pylist()
+    return [(d["id"], d["text"]) for d in kept], sorted((r["id"], r["reason"]) for r in dropped)
+
+
+def test_relative_imports_are_decided_by_their_package(tmp_path):
+    from mathcorpus.filters.language.packages import decide, package_key
+
+    rows = [{"id": f"mathpkg/m{i}.py", "path": f"mathpkg/m{i}.py", "text": PY_SOLVER} for i in range(3)]
+    rows += [{"id": "mathpkg/core.py", "path": "mathpkg/core.py", "text": PY_RELATIVE},
+             {"id": "webpkg/core.py", "path": "webpkg/core.py", "text": PY_RELATIVE},
+             {"id": "webpkg/app.py", "path": "webpkg/app.py", "text": "import os\nprint(os.getcwd())\n"}]
     language_filter = LanguageFilter(LanguageFilterSpec())
-    pending = language_filter
-    pending.setup()
-    held = pending.apply(docs[3])
+    language_filter.setup()
+    held = language_filter.apply(Document(id="s/mathpkg/core.py", text=PY_RELATIVE, source="s", kind="code",
+                                          path="mathpkg/core.py"))
     assert held.meta["math_signal"] == "relative_imports_pending" and package_key(held) == ("s", "", "mathpkg", "python")
     assert decide(held, 0.75, 0.25).meta["math_signal"] == "relative_import_in_math_package:0.75"
     assert decide(held, 0.1, 0.25).reason == "no_math_import"
-    with beam.Pipeline() as p:
-        # documents travel in batches; a package's files are split across two of them
-        result = p | beam.Create([docs[:2], docs[2:]]) | ApplyFilter(LanguageFilter(LanguageFilterSpec()))
-        resolved = (result.documents, result["rejected"]) | ResolveRelativeImports(language_filter.rules)
-        assert_that(resolved["documents"] | "KeptIds" >> beam.FlatMap(lambda batch: [d.id for d in batch]),
-                    equal_to([f"s/mathpkg/m{i}.py" for i in range(3)] + ["s/mathpkg/core.py"]), label="kept")
-        assert_that(resolved["rejected"] | "DroppedIds" >> beam.FlatMap(lambda batch: [(r.id, r.reason) for r in batch]),
-                    equal_to([("s/webpkg/core.py", "no_math_import")]), label="dropped")
+    kept, dropped = _run_rows(tmp_path, rows)
+    assert sorted(i for i, _ in kept) == ["s/mathpkg/core.py"] + [f"s/mathpkg/m{i}.py" for i in range(3)]
+    assert dropped == [("s/webpkg/app.py", "no_math_import"), ("s/webpkg/core.py", "no_math_import")]
 
 
-def test_later_copies_of_an_id_are_dropped_in_the_same_pass_as_the_package_verdicts():
-    import apache_beam as beam
-    from apache_beam.testing.util import assert_that, equal_to
-
-    from mathcorpus.filters import ApplyFilter
-    from mathcorpus.filters.language.packages import ResolveRelativeImports
-    from mathcorpus.pipeline.ids import RepeatedIds
-
-    docs = [Document(id=f"s/mathpkg/m{i}.py", text=PY_SOLVER, source="s", kind="code", path=f"mathpkg/m{i}.py")
-            for i in range(3)]
-    docs += [Document(id="s/mathpkg/core.py", text=PY_RELATIVE, source="s", kind="code", path="mathpkg/core.py"),
-             Document(id="s/webpkg/core.py", text=PY_RELATIVE, source="s", kind="code", path="webpkg/core.py")]
-    # later copies (a larger line number) of a kept file and of a held-back one, in another batch
-    copies = [Document(id=d.id, text=d.text + "\n# copy\n", source="s", kind="code", path=d.path, meta={"line": 9})
-              for d in (docs[0], docs[3])]
-    language_filter = LanguageFilter(LanguageFilterSpec())
-    with beam.Pipeline() as p:
-        batches = p | beam.Create([docs[:2], docs[2:], copies])
-        result = batches | ApplyFilter(LanguageFilter(LanguageFilterSpec()))
-        resolved = ((result.documents, result["rejected"])
-                    | ResolveRelativeImports(language_filter.rules, batches | RepeatedIds()))
-        assert_that(resolved["documents"] | "Kept" >> beam.FlatMap(lambda batch: [(d.id, "# copy" in d.text) for d in batch]),
-                    equal_to([(f"s/mathpkg/m{i}.py", False) for i in range(3)] + [("s/mathpkg/core.py", False)]),
-                    label="kept")
-        assert_that(resolved["rejected"] | "Dropped" >> beam.FlatMap(lambda batch: [(r.id, r.reason) for r in batch]),
-                    equal_to([("s/webpkg/core.py", "no_math_import"), ("s/mathpkg/m0.py", "duplicate_id"),
-                              ("s/mathpkg/core.py", "duplicate_id")]), label="dropped")
+def test_later_copies_of_an_id_are_dropped_with_the_package_verdicts(tmp_path):
+    rows = [{"id": f"mathpkg/m{i}.py", "path": f"mathpkg/m{i}.py", "text": PY_SOLVER} for i in range(3)]
+    rows += [{"id": "mathpkg/core.py", "path": "mathpkg/core.py", "text": PY_RELATIVE},
+             {"id": "webpkg/core.py", "path": "webpkg/core.py", "text": PY_RELATIVE}]
+    # later copies of a kept file and of a held-back one
+    rows += [{**rows[i], "text": rows[i]["text"] + "\n# copy\n"} for i in (0, 3)]
+    kept, dropped = _run_rows(tmp_path, rows)
+    assert sorted((i, "# copy" in t) for i, t in kept) == [("s/mathpkg/core.py", False)] + [
+        (f"s/mathpkg/m{i}.py", False) for i in range(3)]
+    assert dropped == [("s/mathpkg/core.py", "duplicate_id"), ("s/mathpkg/m0.py", "duplicate_id"),
+                       ("s/webpkg/core.py", "no_math_import")]
 
 
 def test_a_file_importing_nothing_is_judged_by_its_package():

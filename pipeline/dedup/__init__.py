@@ -61,15 +61,17 @@ def keeper_ids(keyed, out_dir: str):
 
 
 class Removals(beam.PTransform):
-    """(exact key parts or None, band key parts or None) -> (unit, [(position, reason, survivor id)]).
-    `dropped_before`: singleton sorted array of the numbers dropped before dedup."""
+    """Applied to the pipeline: exact key parts and band key parts (each None when that dedup is off)
+    -> (unit, [(position, reason, survivor id)]). `dropped_before`: singleton sorted array of the
+    numbers dropped before dedup."""
 
-    def __init__(self, spec: DedupSpec, out_dir: str, dropped_before):
+    def __init__(self, spec: DedupSpec, out_dir: str, dropped_before, exact_parts, band_parts):
         super().__init__()
         self._spec, self._out_dir, self._dropped_before = spec, out_dir, dropped_before
+        self._exact_parts, self._band_parts = exact_parts, band_parts
 
-    def expand(self, parts):
-        exact_parts, band_parts = parts
+    def expand(self, pbegin):
+        exact_parts, band_parts = self._exact_parts, self._band_parts
         spec, records, excluded = self._spec, [], self._dropped_before
         if exact_parts is not None:
             exact = exact_parts | "Exact" >> ExactCopies(excluded)

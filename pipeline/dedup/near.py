@@ -10,6 +10,7 @@ components of the edges give each removed document its cluster's survivor.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 import apache_beam as beam
 import numpy as np
@@ -20,6 +21,7 @@ from mathcorpus.pipeline.dedup.minhash import band_hashes, connected_components
 from mathcorpus.pipeline.docnums import member
 
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+_EPOCH = datetime(1970, 1, 1)
 
 
 def survivor_rank(doc: Document, keep: str) -> float:
@@ -29,9 +31,10 @@ def survivor_rank(doc: Document, keep: str) -> float:
     if keep == "highest_math_score":
         return -float(doc.scores.get("math_score", 0.0))
     if keep == "most_recent":
-        date = doc.meta.get("date")  # normalized ISO text: its digits, in order, sort as the date
-        digits = "".join(c for c in date or "" if c.isdigit())[:14]
-        return -float(digits.ljust(14, "0")) if digits else float("inf")
+        date = doc.meta.get("date")  # normalized ISO text (sources/jsonl.normalize_date), UTC
+        if not date:
+            return float("inf")
+        return -(datetime.fromisoformat(date) - _EPOCH).total_seconds()
     return 0.0
 
 

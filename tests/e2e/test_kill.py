@@ -28,7 +28,7 @@ def write_corpus(root: Path) -> None:
               "dedup": {"exact": True, "minhash": {"num_perm": 32, "bands": 8}},
               "tokenize": {"tokenizer": "tok.json", "seq_len": 256, "shard_tokens": 25_000,
                            "train_if_missing": {"inputs": ["docs.jsonl"], "vocab_size": 500}},
-              "output": "out", "document_files": 4}
+              "output": "out"}
     (root / "recipe.yaml").write_text(yaml.safe_dump(recipe))
 
 

@@ -138,8 +138,8 @@ def test_exact_dedup_normalizes_each_source_as_the_recipe_says(tmp_path):
     manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     removed = {r["id"]: r["duplicate_of"] for r in pq.read_table(tmp_path / "out" / "rejected").to_pylist()}
     # prose: case and spaces do not count; code: every byte does, and a copy of a prose document in
-    # the code source is still found (equal under both normalizations; the smallest id survives)
-    assert removed == {"prose/prose.jsonl:1": "code/code.jsonl:4", "prose/prose.jsonl:2": "code/code.jsonl:4"}
+    # the code source is still found (equal under both normalizations; the first in input order survives)
+    assert removed == {"prose/prose.jsonl:2": "prose/prose.jsonl:1", "code/code.jsonl:4": "prose/prose.jsonl:1"}
     assert manifest["counts"]["kept"] == 5
 
     recipe["dedup"]["normalize_by_source"] = {"kode": "none"}
@@ -241,17 +241,23 @@ def test_mask_and_formal_cuts_through_the_pipeline(corpus, tmp_path):
     assert manifest["counts"]["kept"] == 2
 
 
-def test_table_files_follow_the_input_size(tmp_path):
+def test_one_table_file_per_work_unit(tmp_path):
+    """A large JSONL file is read in byte ranges; each range is a work unit with its own table files,
+    written in read order."""
     rows = "".join(json.dumps({"text": f"document number {i} " * 20}) + "\n" for i in range(40))
     (tmp_path / "a.jsonl").write_text(rows)
-    (tmp_path / "r.yaml").write_text(yaml.safe_dump({"name": "d", "sources": [{"kind": "jsonl", "path": "a.jsonl"}],
-                                                     "document_file_bytes": len(rows) // 5}))
+    (tmp_path / "r.yaml").write_text(yaml.safe_dump({"name": "d", "sources": [
+        {"kind": "jsonl", "path": "a.jsonl", "split_bytes": len(rows) // 5}]}))
     recipe = load_recipe(tmp_path / "r.yaml")
-    from mathcorpus.pipeline.build import table_files
-    assert table_files(recipe) == -(-len(rows.encode()) // (len(rows) // 5))
+    from mathcorpus.pipeline.scan import work_units
+    units = work_units(recipe)
+    assert 4 <= len(units) <= 6
     manifest = run_recipe(recipe, str(tmp_path / "out"))
     parts = sorted((tmp_path / "out" / "documents").glob("*.parquet"))
-    assert 1 < len(parts) <= 6 and sum(pq.read_metadata(p).num_rows for p in parts) == manifest["counts"]["kept"] == 40
+    assert [p.name for p in parts] == [f"part-{u.index:05d}.parquet" for u in units]
+    texts = [t for p in parts for t in pq.read_table(p).column("text").to_pylist()]
+    assert texts == [f"document number {i} " * 20 for i in range(40)] and manifest["counts"]["kept"] == 40
+    assert not (tmp_path / "out" / "_spill").exists()
 
 
 def test_manifest_dedup_statistics(corpus):
@@ -359,7 +365,7 @@ def test_distributed_components_remove_the_same_documents(tmp_path):
     for mode in ("single_worker", "distributed"):
         (tmp_path / f"{mode}.yaml").write_text(yaml.safe_dump({
             "name": mode, "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
-            "dedup": {"exact": False, "minhash": {"num_perm": 128, "components": mode}}, "document_files": 5}))
+            "dedup": {"exact": False, "minhash": {"num_perm": 128, "components": mode}}}))
         manifest = run_recipe(load_recipe(tmp_path / f"{mode}.yaml"), str(tmp_path / mode))
         rejected = pq.read_table(sorted(glob.glob(str(tmp_path / mode / "rejected" / "*.parquet")))).to_pylist()
         removed[mode] = {r["id"]: r["duplicate_of"] for r in rejected}
@@ -367,9 +373,8 @@ def test_distributed_components_remove_the_same_documents(tmp_path):
                         for f in glob.glob(str(tmp_path / mode / "documents" / "*.parquet"))}
         assert manifest["tables"]["documents"]["rows"] == manifest["counts"]["kept"]
     assert removed["distributed"] == removed["single_worker"] and len(removed["single_worker"]) >= 25
-    # single_worker writes the documents table in dedup's own pass (outputs.FilterAndWrite), distributed
-    # through WriteTable: the same files, byte for byte
-    assert tables["single_worker"] == tables["distributed"] and len(tables["distributed"]) > 1
+    # the same files, byte for byte
+    assert tables["single_worker"] == tables["distributed"] and len(tables["distributed"]) == 1
 
 
 @pytest.mark.parametrize("components", ["single_worker", "distributed"])
