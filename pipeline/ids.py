@@ -19,22 +19,21 @@ import numpy as np
 
 from mathcorpus.document import Document, Rejection
 
-RANGES = 16
+RANGES = 8
 
 
 def id_key_parts(hashes: np.ndarray, nums: np.ndarray, ranges: int = RANGES):
-    """(hash range, (hashes, nums)) for every range present in one batch."""
+    """(hash range, [hashes | numbers] as one [k, 2] array) for every range present in one batch."""
+    rows = np.stack([hashes, nums], axis=1)
     which = hashes % np.uint64(ranges)
     for r in np.unique(which).tolist():
-        at = which == r
-        yield r, (hashes[at], nums[at])
+        yield r, rows[which == r]
 
 
 def later_copies(parts) -> np.ndarray:
     """The numbers of every document but the first of each id hash, over one range's parts."""
-    parts = list(parts)
-    hashes = np.concatenate([p[0] for p in parts])
-    nums = np.concatenate([p[1] for p in parts])
+    rows = np.concatenate(list(parts))
+    hashes, nums = rows[:, 0], rows[:, 1]
     order = np.lexsort((nums, hashes))
     hashes, nums = hashes[order], nums[order]
     repeat = np.r_[False, hashes[1:] == hashes[:-1]]  # not the first (smallest number) of its hash

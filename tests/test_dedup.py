@@ -96,8 +96,10 @@ def _members(*ids):
 
 
 def _part(hashes, nums, ranks=None):
-    return (np.array(hashes, dtype=np.uint64), np.array(nums, dtype=np.uint64),
-            None if ranks is None else np.array(ranks, dtype=np.float64))
+    columns = [np.array(hashes, dtype=np.uint64), np.array(nums, dtype=np.uint64)]
+    if ranks is not None:
+        columns.append(np.array(ranks, dtype=np.float64).view(np.uint64))
+    return np.stack(columns, axis=1)
 
 
 def test_bucket_edges_and_components_keep_the_best_ranked():
@@ -121,11 +123,11 @@ def test_band_parts_cover_every_band_of_every_document_once():
     sigs = rng.integers(0, 2**32, size=(7, 16), dtype=np.uint64).astype(np.uint32)
     nums = np.arange(100, 107, dtype=np.uint64)
     parts = dict(band_parts(sigs, nums, None, bands=4, rows=4, ranges=3))
-    assert set(parts) <= {0, 1, 2} and sum(len(p[0]) for p in parts.values()) == 7 * 4
-    assert sorted(np.concatenate([p[1] for p in parts.values()]).tolist()) == sorted(nums.tolist() * 4)
+    assert set(parts) <= {0, 1, 2} and sum(len(p) for p in parts.values()) == 7 * 4
+    assert sorted(np.concatenate([p[:, 1] for p in parts.values()]).tolist()) == sorted(nums.tolist() * 4)
     # equal bands at different band positions do not collide
     same = np.tile(sigs[:1, :4], (1, 4))
-    hashes = np.concatenate([p[0] for _, p in band_parts(same, nums[:1], None, 4, 4, 1)])
+    hashes = np.concatenate([p[:, 0] for _, p in band_parts(same, nums[:1], None, 4, 4, 1)])
     assert len(set(hashes.tolist())) == 4
 
 
@@ -235,7 +237,7 @@ def test_bucket_edges_equal_a_plain_reference_on_random_buckets():
         ranks = rng.integers(0, 3, size=n).astype(np.float64)
         bands = 4
         hashes = rng.integers(0, 6, size=(n, bands)).astype(np.uint64) + np.arange(bands, dtype=np.uint64) * 100
-        part = (hashes.ravel(), np.repeat(nums, bands), np.repeat(ranks, bands))
+        part = _part(hashes.ravel(), np.repeat(nums, bands), np.repeat(ranks, bands))
         excluded = np.sort(nums[:3]) if trial % 2 else np.empty(0, np.uint64)
         by_bucket = {}
         for i in range(n):
@@ -295,11 +297,12 @@ def test_exact_verification_keeps_pairs_at_or_above_the_cutoff():
 
     a, b, c = (np.arange(0, 100, dtype=np.uint32), np.arange(10, 110, dtype=np.uint32),
                np.arange(30, 130, dtype=np.uint32))  # J(a, b) = 90/110 = 0.818, J(a, c) = 70/130 = 0.538
-    first, second = np.array([1, 1], np.uint64), np.array([2, 3], np.uint64)
-    zero = np.zeros(2)
-    joined = (0, {"edges": [(first, second, zero, zero, [a, a])],
+    from mathcorpus.pipeline.dedup.near import edge_rows
+
+    edges = edge_rows(np.array([1, 1], np.uint64), np.array([2, 3], np.uint64), np.zeros(2), np.zeros(2))
+    joined = (0, {"edges": [(edges, shingle_rows([a, a]))],
                   "rows": [(np.array([2, 3], np.uint64), shingle_rows([b, c]))]})
-    kept = [e for out in _verified(joined, 0.8, exact=True) for e in zip(out[0].tolist(), out[1].tolist())]
+    kept = [tuple(e) for out in _verified(joined, 0.8, exact=True) for e in out[:, :2].tolist()]
     assert kept == [(1, 2)]
-    kept = [e for out in _verified(joined, 0.5, exact=True) for e in zip(out[0].tolist(), out[1].tolist())]
+    kept = [tuple(e) for out in _verified(joined, 0.5, exact=True) for e in out[:, :2].tolist()]
     assert kept == [(1, 2), (1, 3)]

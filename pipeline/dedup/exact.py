@@ -67,22 +67,22 @@ def exact_hashes(texts, normalizations) -> tuple[np.ndarray, np.ndarray]:
     return both[:, 0].copy(), both[:, 1].copy()
 
 
-RANGES = 16
+RANGES = 8
 
 
 def exact_parts(hi: np.ndarray, lo: np.ndarray, nums: np.ndarray, ranges: int = RANGES):
-    """(hash range, (hi, lo, nums)) for every range present in one batch."""
+    """(hash range, [hi | lo | numbers] as one [k, 3] array) for every range present in one batch."""
+    rows = np.stack([hi, lo, nums], axis=1)
     which = hi % np.uint64(ranges)
     for r in np.unique(which).tolist():
-        at = which == r
-        yield r, (hi[at], lo[at], nums[at])
+        yield r, rows[which == r]
 
 
 def copies_in_range(parts, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(removed numbers, their keepers' numbers) over one range's parts: every document but the first
     (smallest number) of each text; documents in `excluded` (sorted) take no part."""
-    parts = list(parts)
-    hi, lo, nums = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    rows = np.concatenate(list(parts))
+    hi, lo, nums = rows[:, 0], rows[:, 1], rows[:, 2]
     keep = ~member(nums, excluded)
     hi, lo, nums = hi[keep], lo[keep], nums[keep]
     order = np.lexsort((nums, lo, hi))
@@ -100,7 +100,7 @@ def _copies(keyed, excluded):
 
 
 class ExactCopies(beam.PTransform):
-    """(range, (hi, lo, nums)) parts -> (removed numbers, keeper numbers) array pairs; `excluded` (a
+    """(range, [hi | lo | nums]) parts -> (removed numbers, keeper numbers) array pairs; `excluded` (a
     singleton sorted array: documents already dropped) takes no part."""
 
     def __init__(self, excluded):

@@ -44,26 +44,38 @@ def has_ranks(keep: str) -> bool:
 
 def band_parts(sigs: np.ndarray, nums: np.ndarray, ranks: np.ndarray | None, bands: int, rows: int,
                ranges: int):
-    """(hash range, (band hashes, numbers, ranks or None)) for every range present in a batch of
-    signatures. The band's index is mixed into its hash, so one array holds every band."""
+    """(hash range, [band hash | number (| rank's float64 bits)] as one uint64 array) for every range
+    present in a batch of signatures. The band's index is mixed into its hash, so one array holds
+    every band."""
     with np.errstate(over="ignore"):
         hashes = band_hashes(sigs, bands, rows) ^ (np.arange(1, bands + 1, dtype=np.uint64) * _BAND_MIX)
     flat = hashes.ravel()
     owner = np.repeat(np.arange(len(nums)), bands)
+    columns = [flat, nums[owner]] + ([ranks.astype(np.float64).view(np.uint64)[owner]] if ranks is not None else [])
+    rows = np.stack(columns, axis=1)
     which = flat % np.uint64(ranges)
     for r in np.unique(which).tolist():
-        at = which == r
-        yield r, (flat[at], nums[owner[at]], ranks[owner[at]] if ranks is not None else None)
+        yield r, rows[which == r]
 
 
-def bucket_edges(parts, excluded: np.ndarray = np.empty(0, np.uint64)):
-    """Edges (survivor candidate, other) as arrays (a, b, rank of a, rank of b) between documents that
-    share a band hash, over one range's parts; an edge found in several bands is listed once.
-    Documents in `excluded` (sorted numbers) take no part."""
-    parts = list(parts)
-    hashes = np.concatenate([p[0] for p in parts])
-    nums = np.concatenate([p[1] for p in parts])
-    ranks = np.concatenate([p[2] for p in parts]) if parts[0][2] is not None else np.zeros(len(nums))
+def edge_rows(a, b, ra, rb) -> np.ndarray:
+    """Edges as one [k, 4] uint64 array: numbers of both ends and their ranks' float64 bits."""
+    return np.stack([a, b, np.asarray(ra, np.float64).view(np.uint64), np.asarray(rb, np.float64).view(np.uint64)],
+                    axis=1) if len(a) else np.empty((0, 4), np.uint64)
+
+
+def edge_columns(edges: np.ndarray):
+    """(a, b, rank of a, rank of b) of an `edge_rows` array."""
+    return edges[:, 0], edges[:, 1], edges[:, 2].view(np.float64), edges[:, 3].view(np.float64)
+
+
+def bucket_edges(parts, excluded: np.ndarray = np.empty(0, np.uint64)) -> np.ndarray:
+    """Edges (survivor candidate, other) as `edge_rows` between documents that share a band hash,
+    over one range's parts; an edge found in several bands is listed once. Documents in `excluded`
+    (sorted numbers) take no part."""
+    rows = np.concatenate(list(parts))
+    hashes, nums = rows[:, 0], rows[:, 1]
+    ranks = rows[:, 2].view(np.float64) if rows.shape[1] > 2 else np.zeros(len(nums))
     keep = ~member(nums, excluded)
     hashes, nums, ranks = hashes[keep], nums[keep], ranks[keep]
     order = np.lexsort((nums, ranks, hashes))
@@ -78,18 +90,18 @@ def bucket_edges(parts, excluded: np.ndarray = np.empty(0, np.uint64)):
     order = np.lexsort((b, a))
     a, b, ra, rb = a[order], b[order], ra[order], rb[order]
     unique = np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])] if len(a) else np.empty(0, bool)
-    return a[unique], b[unique], ra[unique], rb[unique]
+    return edge_rows(a[unique], b[unique], ra[unique], rb[unique])
 
 
 def _edges_of_range(keyed, excluded):
     edges = bucket_edges(keyed[1], excluded)
-    if len(edges[0]):
+    if len(edges):
         yield edges
 
 
 def nodes(edges, with_ranks: bool) -> list[tuple]:
-    """Edge arrays -> (node, node) pairs; a node is (rank, number) or the number alone."""
-    a, b, ra, rb = edges
+    """Edge rows -> (node, node) pairs; a node is (rank, number) or the number alone."""
+    a, b, ra, rb = edge_columns(edges)
     if with_ranks:
         return list(zip(zip(ra.tolist(), a.tolist()), zip(rb.tolist(), b.tolist())))
     return list(zip(a.tolist(), b.tolist()))

@@ -22,7 +22,7 @@ def _range_of(nums: np.ndarray, ranges: int) -> np.ndarray:
 
 
 def _endpoints(edges) -> np.ndarray:
-    return np.unique(np.concatenate([edges[0], edges[1]]))
+    return np.unique(edges[:, :2])
 
 
 def _union(arrays) -> np.ndarray:
@@ -45,42 +45,45 @@ def endpoint_rows(unit: int, out_dir: str, endpoints: np.ndarray, exact: bool, r
 
 
 def _by_first(edges, ranges: int):
-    a, b, ra, rb = edges
-    which = _range_of(a, ranges)
+    which = _range_of(edges[:, 0], ranges)
     for r in np.unique(which).tolist():
-        at = which == r
-        yield r, (a[at], b[at], ra[at], rb[at])
+        yield r, edges[which == r]
 
 
 def _rows_by_number(parts) -> dict:
     return {int(n): row for nums, rows in parts for n, row in zip(nums.tolist(), rows)}
 
 
-def _attach_first(joined, ranges: int):
+def _attach_first(joined, ranges: int, exact: bool):
     _, grouped = joined
     row_of = _rows_by_number(grouped["rows"])
-    for a, b, ra, rb in grouped["edges"]:
-        which = _range_of(b, ranges)
-        for r in np.unique(which).tolist():
-            at = np.flatnonzero(which == r)
-            yield r, (a[at], b[at], ra[at], rb[at], [row_of[int(n)] for n in a[at].tolist()])
+    parts = list(grouped["edges"])
+    if not parts:
+        return
+    edges = np.concatenate(parts)  # the group's edges together: one element per second range
+    which = _range_of(edges[:, 1], ranges)
+    for r in np.unique(which).tolist():
+        at = edges[which == r]
+        first = [row_of[int(n)] for n in at[:, 0].tolist()]
+        # one array per element: a pickle each, not one per row
+        yield r, (at, shingle_rows(first) if exact else np.stack(first))
 
 
 def _verified(joined, cutoff: float, exact: bool):
     _, grouped = joined
     row_of = _rows_by_number(grouped["rows"])
-    for a, b, ra, rb, first in grouped["edges"]:
-        second = [row_of[int(n)] for n in b.tolist()]
+    for edges, first in grouped["edges"]:
+        second = [row_of[int(n)] for n in edges[:, 1].tolist()]
         if exact:
             agree = np.array([set_jaccard(x, y) >= cutoff for x, y in zip(first, second)], dtype=bool)
         else:
-            agree = (np.stack(first) == np.stack(second)).mean(axis=1) >= cutoff
+            agree = (first == np.stack(second)).mean(axis=1) >= cutoff
         if agree.any():
-            yield a[agree], b[agree], ra[agree], rb[agree]
+            yield edges[agree]
 
 
 class VerifyEdges(beam.PTransform):
-    """Edge arrays -> the edges whose two signatures agree on at least `cutoff` of their positions
+    """Edge rows (near.edge_rows) -> the edges whose two signatures agree on at least `cutoff` of their positions
     (or, `exact`, whose shingle sets have a Jaccard similarity of at least `cutoff`)."""
 
     def __init__(self, out_dir: str, cutoff: float, ranges: int, exact: bool = False):
@@ -97,7 +100,7 @@ class VerifyEdges(beam.PTransform):
                                                  self._exact, self._ranges))
         by_first = edges | "ByFirst" >> beam.FlatMap(_by_first, self._ranges)
         with_first = (({"edges": by_first, "rows": rows}) | "JoinFirst" >> beam.CoGroupByKey()
-                      | "AttachFirst" >> beam.FlatMap(_attach_first, self._ranges))
+                      | "AttachFirst" >> beam.FlatMap(_attach_first, self._ranges, self._exact))
         return (({"edges": with_first, "rows": rows}) | "JoinSecond" >> beam.CoGroupByKey()
                 | "Compare" >> beam.FlatMap(_verified, self._cutoff, self._exact))
 
