@@ -95,6 +95,19 @@ def delete_tree(path: str) -> None:
         FileSystems.delete([path])
 
 
+def tree_bytes(root: str) -> int:
+    """Bytes of every file under a folder (one listing on object stores; symlinks not followed)."""
+    if is_remote(root):
+        return sum(m.size_in_bytes for r in FileSystems.match([root.rstrip("/") + "/**"]) for m in r.metadata_list)
+    total = 0
+    for path, _ in walk_tree(root):
+        try:
+            total += os.lstat(path).st_size
+        except OSError:
+            pass
+    return total
+
+
 def expand_patterns(patterns: list[str]) -> list[str]:
     """Sorted, de-duplicated files matching glob patterns (``**`` crosses folders)."""
     found: set[str] = set()

@@ -139,7 +139,7 @@ def main() -> int:
     if not (data / "papers").is_dir():
         print(f"real data not found at {data}: nothing to measure")
         return 0
-    from mathcorpus.filters.classifier import evaluate, train_bootstrap, load_model, math_probabilities
+    from mathcorpus.filters.classifier import evaluate, load_model, math_probabilities, train_bootstrap
 
     domains = load_domains(data, args.per_class)
     for name, rows in domains.items():
@@ -191,13 +191,13 @@ def main() -> int:
 
 def throughput(model_path: str, texts: list[str], repeat: int = 8) -> None:
     import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
 
-    from mathcorpus.document import Document
-    from mathcorpus.filters import ApplyFilter
-    from mathcorpus.filters.classifier import MathClassifier, load_model
     from mathcorpus.batches import BATCH_DOCS
-    from mathcorpus.recipe import ClassifierSpec, SourceSpec
-    from mathcorpus.sources import ReadSource
+    from mathcorpus.document import Document
+    from mathcorpus.filters.classifier import MathClassifier, load_model
+    from mathcorpus.pipeline.build import build_pipeline
+    from mathcorpus.recipe import ClassifierSpec, FiltersSpec, Recipe, SourceSpec
     from mathcorpus.workers import tune_collector
 
     # the thresholds a pipeline worker runs with (mathcorpus.workers), for every measure below alike
@@ -220,8 +220,8 @@ def throughput(model_path: str, texts: list[str], repeat: int = 8) -> None:
 
     bare = best_rate(lambda: model.predict([" ".join(t.split()) for t in texts], k=2))
     stage = best_rate(lambda: [clf.apply_batch(docs[i:i + BATCH_DOCS]) for i in range(0, len(docs), BATCH_DOCS)])
-    # In a pipeline: documents read from a JSONL source (as a recipe's run reads them) through the
-    # classifier stage, minus the same pipeline without the stage (reading, Beam start-up).
+    # In a pipeline: a whole run over a JSONL source with the classifier as its only filter, minus the
+    # same run without it (reading, the language stage's detection, tables, Beam start-up).
     with tempfile.TemporaryDirectory() as tmp:
         jsonl = os.path.join(tmp, "pieces.jsonl")
         with open(jsonl, "w", encoding="utf-8") as fh:
@@ -229,14 +229,14 @@ def throughput(model_path: str, texts: list[str], repeat: int = 8) -> None:
         source = SourceSpec(kind="jsonl", path=jsonl, name="bench")
 
         def run(with_stage: bool) -> tuple[float, float]:
+            filters = FiltersSpec(math_classifier=ClassifierSpec(model=model_path, threshold=0.0) if with_stage else None)
+            recipe = Recipe(name="classifier-bench", sources=[source], filters=filters)
             start = time.perf_counter()
-            with beam.Pipeline() as p:
-                docs = (p | ReadSource(source)).documents
-                if with_stage:
-                    docs = (docs | ApplyFilter(MathClassifier(ClassifierSpec(model=model_path, threshold=0.0)))
-                            ).documents
-                _ = docs | beam.Map(len) | beam.CombineGlobally(sum)
-            busy = p.result.metrics().query(beam.metrics.MetricsFilter().with_name("classifier_busy_us"))["counters"]
+            p = beam.Pipeline(options=PipelineOptions(["--runner=FnApiRunner"]))
+            build_pipeline(p, recipe, os.path.join(tmp, f"out-{with_stage}-{start}"))
+            result = p.run()
+            result.wait_until_finish()
+            busy = result.metrics().query(beam.metrics.MetricsFilter().with_name("classifier_busy_us"))["counters"]
             return time.perf_counter() - start, sum(c.committed or c.attempted or 0 for c in busy) / 1e6
 
         # best of 5 each, runs with and without the stage taking turns (a pipeline run here varies by
@@ -248,9 +248,9 @@ def throughput(model_path: str, texts: list[str], repeat: int = 8) -> None:
     inside = len(texts) / max(1e-9, busy_seconds)
     print(f"scoring {len(texts):,} documents: bare model.predict {bare:,.0f} docs/s; "
           f"MathClassifier.apply_batch {stage:,.0f} docs/s = {stage / bare:.2f} x bare (goal >= 0.7)\n"
-          f"  in a DirectRunner pipeline reading them from JSONL: the stage adds {whole - floor:.2f} s to "
+          f"  in a whole run reading them from JSONL: the stage adds {whole - floor:.2f} s to "
           f"{floor:.2f} s = {in_pipeline:,.0f} docs/s = {in_pipeline / bare:.2f} x bare; time inside the "
-          f"filter's DoFn (Beam metric classifier_busy_us): {inside:,.0f} docs/s = {inside / bare:.2f} x bare")
+          f"filter (Beam metric classifier_busy_us): {inside:,.0f} docs/s = {inside / bare:.2f} x bare")
 
 
 if __name__ == "__main__":

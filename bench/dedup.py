@@ -29,13 +29,20 @@ import resource
 import tempfile
 import time
 
-
+import numpy as np
 from peers import measured  # noqa: E402 (bench/ is on sys.path when run as a script)
+
 from mathcorpus.document import Document
-from mathcorpus.pipeline.dedup import band_range_parts, bucket_edges, survivor_rank
-from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, candidate_probability, choose_bands,
-                                               flat_signatures,
-                                               connected_components, permutations, shingle_hashes)
+from mathcorpus.pipeline.dedup.minhash import (
+    batch_shingle_hashes,
+    candidate_probability,
+    choose_bands,
+    connected_components,
+    flat_signatures,
+    permutations,
+    shingle_hashes,
+)
+from mathcorpus.pipeline.dedup.near import band_parts, bucket_edges, nodes
 
 MATH = ("let be the integral of over a field with prime ideal matrix sum where holds for all group ring "
         "kernel image norm bound series converges compact open closed set map basis vector theorem lemma "
@@ -110,20 +117,17 @@ def ours(texts: list[str], num_perm: int, bands: int, rows: int, batch: int = 51
             removed[k] = survivors_exact[key]
         else:
             survivors_exact[key] = k
-    keep = [k for k in range(len(docs)) if k not in removed]
-    groups: dict[tuple, list] = {}
+    keep = np.array([k for k in range(len(docs)) if k not in removed], dtype=np.uint64)
+    groups: dict[int, list] = {}
     for start in range(0, len(keep), batch):
-        chunk = [docs[k] for k in keep[start:start + batch]]
-        sigs = flat_signatures(*batch_shingle_hashes([d.text for d in chunk], 5), perms)
-        bh = band_hashes(sigs, bands, rows)
-        members = [(survivor_rank(d, "first_id"), d.id) for d in chunk]
-        for r, part in band_range_parts(bh, members, 16):
+        nums = keep[start:start + batch]
+        sigs = flat_signatures(*batch_shingle_hashes([docs[k].text for k in nums.tolist()], 5), perms)
+        for r, part in band_parts(sigs, nums, None, bands, rows, 16):
             groups.setdefault(r, []).append(part)
-    edges = set().union(*(bucket_edges(parts) for parts in groups.values()))
-    comp = connected_components(edges)
+    comp = connected_components(e for parts in groups.values() for e in nodes(bucket_edges(parts), False))
     for node, root in comp.items():
         if node != root:
-            removed[int(node[1][1:])] = int(root[1][1:])
+            removed[node] = root
     return removed
 
 
@@ -165,8 +169,8 @@ WHOLE_RUN_MEMORY: list[str] = []
 
 
 def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
-              beam_args: tuple[str, ...] = (), recipe_extra: dict | None = None,
-              minhash_extra: dict | None = None) -> tuple[float, dict[int, int], float]:
+              beam_args: tuple[str, ...] = (), minhash_extra: dict | None = None,
+              split_bytes: int | None = None) -> tuple[float, dict[int, int], float]:
     import multiprocessing
 
     import pyarrow.parquet as pq
@@ -176,18 +180,19 @@ def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
         for i, t in enumerate(texts):
             fh.write(json.dumps({"id": f"d{i:07d}", "text": t}) + "\n")
     recipe = {"name": "dedup-bench",
-              "sources": [{"name": "b", "kind": "jsonl", "path": path, "id_field": "id"}],
+              "sources": [{"name": "b", "kind": "jsonl", "path": path, "id_field": "id",
+                           **({"split_bytes": split_bytes} if split_bytes else {})}],
               # in-process: signatures on both cores (minhash.threads); worker processes: one thread each
               "dedup": {"exact": True, "minhash": {"num_perm": num_perm, "ngram": 5,
                                                    "false_negative_weight": fn_weight,
                                                    "threads": 1 if beam_args else min(2, os.cpu_count() or 1),
                                                    **(minhash_extra or {})}},
-              "output": os.path.join(tmp, "out"), **(recipe_extra or {})}
+              "output": os.path.join(tmp, "out")}
     # in a child process, so that its peak memory is the pipeline's, not this bench's corpus
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         seconds, own_mb, workers_mb = pool.apply(_run_in_child, (recipe, os.path.join(tmp, "out"), list(beam_args)))
     workers = [a.split("=")[1] for a in beam_args if a.startswith("--direct_num_workers=")]
-    mode = f"{workers[0]} worker processes" if workers else "in-process DirectRunner"
+    mode = f"{workers[0]} worker processes" if workers else "in-process FnApiRunner"
     WHOLE_RUN_MEMORY.append(f"{len(texts):,} documents, {mode}: peak RSS {own_mb:,.0f} MB"
                             + (f" (launcher), {workers_mb:,.0f} MB (largest worker)" if beam_args else ""))
     rows = pq.read_table([str(p) for p in sorted((__import__("pathlib").Path(tmp) / "out" / "rejected").glob("*.parquet"))],
@@ -265,17 +270,13 @@ def main() -> None:
                 rows_out.append(("mathcorpus run (exact Jaccard)", seconds, removed, peak))
         if args.workers_run:
             with tempfile.TemporaryDirectory() as tmp:
-                # Weak scaling, as a cluster grows with its corpus: workers in proportion to documents
-                # and a documents file per worker's share (~20 MB of input), so that what one worker
-                # holds is its share of a stage. Beam's local runner hands each worker its whole share
-                # of a stage's input at once (see the README), so the share, not the corpus, is what
-                # must stay the same for a worker's memory to; the time is not comparable (2 cores).
+                # Workers in proportion to documents, as a cluster grows with its corpus (the time is
+                # not comparable on 2 cores); the input is read in byte ranges of a worker's share.
                 workers = max(2, -(-n // args.docs_per_worker))
                 share = int(mb * 1e6 / workers) + 1
                 seconds, removed, peak = whole_run(texts, tmp, args.num_perm, args.fn_weight,
                                                    ("--direct_running_mode=multi_processing",
-                                                    f"--direct_num_workers={workers}"),
-                                                   {"document_file_bytes": share})
+                                                    f"--direct_num_workers={workers}"), split_bytes=share)
                 rows_out.append((f"mathcorpus run ({workers} workers)", seconds, removed, peak))
         if not args.skip_datatrove:
             try:

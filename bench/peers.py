@@ -70,15 +70,19 @@ def _descendants_rss_mb(root: int) -> dict[int, float]:
 
 def datatrove_pipeline(tmp: str, tasks: int, workers: int) -> tuple[float, set[int]]:
     """datatrove's four stages over the files in ``tmp/in``: (seconds, the indexes it removed)."""
+    import datatrove.utils.hashes.xxhash as datatrove_xxhash
+    import xxhash
     from datatrove.executor import LocalPipelineExecutor
-    from datatrove.pipeline.dedup import (MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter,
-                                          MinhashDedupSignature)
+    from datatrove.pipeline.dedup import (
+        MinhashDedupBuckets,
+        MinhashDedupCluster,
+        MinhashDedupFilter,
+        MinhashDedupSignature,
+    )
     from datatrove.pipeline.dedup.minhash import MinhashConfig
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers.jsonl import JsonlWriter
     from datatrove.utils.hashing import HashConfig
-    import datatrove.utils.hashes.xxhash as datatrove_xxhash
-    import xxhash
 
     # datatrove 0.10 hands str to xxhash, which xxhash >= 4 refuses: encode first (same hash)
     datatrove_xxhash.xxhash64 = lambda d: xxhash.xxh64_intdigest(d.encode("utf-8") if isinstance(d, str) else d)

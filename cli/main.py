@@ -110,9 +110,8 @@ def run(ctx: typer.Context,
 def _shard_counts(out: str, manifest: dict) -> tuple[int, int]:
     """Tokens and rows recounted from the shard files themselves."""
     from mathcorpus import storage
-
-
-    from mathcorpus.shards import read_table as read_shard, token_count
+    from mathcorpus.shards import read_table as read_shard
+    from mathcorpus.shards import token_count
 
     tokens = rows = 0
     for s in manifest["shards"]:
@@ -236,10 +235,9 @@ def sample(out: str = typer.Argument(..., help="Output folder of a run (a local 
            seed: int = typer.Option(0, help="Seed for picking rows."),
            chars: int = typer.Option(1200, help="Show at most this many characters per row.")):
     """Decoded sample rows from the shards, with the documents they come from (code highlighted)."""
-    from mathcorpus import storage
-
     from rich.syntax import Syntax
 
+    from mathcorpus import storage
     from mathcorpus.pipeline.tokenize.encode import Encoder, TokenizerError, load_tokenizer
     from mathcorpus.shards import read_table as read_shard
 
@@ -294,9 +292,8 @@ def sample(out: str = typer.Argument(..., help="Output folder of a run (a local 
 def verify(out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL).")):
     """Re-hash and recount every shard against manifest.json; exit 1 on any mismatch."""
     from mathcorpus import storage
-
-
-    from mathcorpus.shards import read_table as read_shard, token_count
+    from mathcorpus.shards import read_table as read_shard
+    from mathcorpus.shards import token_count
     from mathcorpus.storage import sha256_of
 
     manifest = _read_manifest(out)
@@ -387,8 +384,13 @@ def train_classifier_cmd(
     """Train the fastText math classifier: from labeled JSONL, from unlabeled text (--bootstrap), or both
     (labeled examples stay in every round; the unlabeled text adapts the model to its kind of source)."""
     from mathcorpus import storage
-    from mathcorpus.filters.classifier import (ClassifierError, read_labeled_jsonl, read_texts,
-                                               train_bootstrap, train_classifier)
+    from mathcorpus.filters.classifier import (
+        ClassifierError,
+        read_labeled_jsonl,
+        read_texts,
+        train_bootstrap,
+        train_classifier,
+    )
 
     if labeled is None and not bootstrap:
         _fail("give labeled JSONL, --bootstrap unlabeled text, or both")
@@ -418,8 +420,13 @@ def eval_classifier_cmd(
         threshold: float = typer.Option(0.5, help="math_score at or above which a text counts as math."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON (precision, recall, f1, auc, histogram).")):
     """Precision, recall, F1 and ROC AUC of a math classifier on labeled data, and its score histogram."""
-    from mathcorpus.filters.classifier import (ClassifierError, evaluate, load_model, math_probabilities,
-                                               read_labeled_jsonl)
+    from mathcorpus.filters.classifier import (
+        ClassifierError,
+        evaluate,
+        load_model,
+        math_probabilities,
+        read_labeled_jsonl,
+    )
 
     try:
         examples = read_labeled_jsonl(str(labeled))

@@ -16,8 +16,8 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from mathcorpus import storage
-from mathcorpus.filters import Filter
 from mathcorpus.document import Document, Rejection, Verdict
+from mathcorpus.filters import Filter
 from mathcorpus.recipe import ClassifierSpec
 
 MATH_LABEL, OTHER_LABEL = "__label__math", "__label__other"

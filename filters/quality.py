@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from mathcorpus.filters import Filter
 from mathcorpus.document import Document, Rejection, Verdict
+from mathcorpus.filters import Filter
 from mathcorpus.recipe import QualityFilterSpec
 
 

@@ -13,8 +13,15 @@ import json
 from typing import Callable
 
 from mathcorpus import storage
-from mathcorpus.filters.classifier import (MODEL_BUCKET, MODEL_DIM, PREPROCESS_VERSION, examples_from_files, read_texts,
-                                           train_bootstrap, train_classifier)
+from mathcorpus.filters.classifier import (
+    MODEL_BUCKET,
+    MODEL_DIM,
+    PREPROCESS_VERSION,
+    examples_from_files,
+    read_texts,
+    train_bootstrap,
+    train_classifier,
+)
 from mathcorpus.pipeline.tokenize.train import train_bpe
 from mathcorpus.recipe import Recipe
 

@@ -17,11 +17,12 @@ import json
 from typing import Callable, Sequence
 
 import apache_beam as beam
+import numpy as np
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from mathcorpus import storage
-from mathcorpus.filters.language.packages import add_pairs, needed_shares, would_drop
 from mathcorpus.filters.language import LanguageFilter
+from mathcorpus.filters.language.packages import add_pairs, would_drop
 from mathcorpus.pipeline import stats as S
 from mathcorpus.pipeline.apply import DUPLICATES, HITS, LENGTHS, ApplyDoFn
 from mathcorpus.pipeline.assets import ensure_assets
@@ -30,8 +31,13 @@ from mathcorpus.pipeline.dedup import Removals
 from mathcorpus.pipeline.dedup.keys import BANDS, EXACT, KeyPassDoFn
 from mathcorpus.pipeline.dedup.lines import Boilerplate
 from mathcorpus.pipeline.ids import LaterIdCopies, sorted_union
-from mathcorpus.pipeline.manifest import (build_manifest, language_summary, summarize_counts, write_manifest,
-                                          write_report)
+from mathcorpus.pipeline.manifest import (
+    build_manifest,
+    language_summary,
+    summarize_counts,
+    write_manifest,
+    write_report,
+)
 from mathcorpus.pipeline.runner import data_sent_whole, prepare_for_runner, with_default_runner
 from mathcorpus.pipeline.scan import DOCS, IDS, LINES, PACKAGES, PENDING, ScanDoFn, work_units
 from mathcorpus.pipeline.spill import SPILL_DIR
@@ -42,11 +48,9 @@ from mathcorpus.workers import collector_tuned
 OUTPUT_PARTS = ("documents", "rejected", "shards", "reports", SPILL_DIR, "manifest.json")
 
 
-def _dropped_before_dedup(pending: list, shares: dict, rules: dict, later_ids) -> "np.ndarray":
+def _dropped_before_dedup(pending: list, shares: dict, rules: dict, later_ids) -> np.ndarray:
     """Numbers of the documents the apply pass drops before dedup: later id copies and held-back
     files whose package does not save them."""
-    import numpy as np
-
     failing = np.array(sorted(num for num, package, language in pending
                               if would_drop(package, language, shares, rules)), dtype=np.uint64)
     return sorted_union([later_ids, failing])

@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from mathcorpus import __version__, storage
 
+
 def _hit_key(h: dict) -> tuple:
     return (h["doc_id"], h["benchmark"], h.get("split") or "", h["item"], h.get("field") or "",
             h.get("kind") or "", h.get("declaration") or "")

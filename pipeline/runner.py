@@ -19,8 +19,13 @@ import hashlib
 import os
 from typing import Sequence
 
-from apache_beam.options.pipeline_options import (GoogleCloudOptions, PipelineOptions, SetupOptions,
-                                                  StandardOptions, WorkerOptions)
+from apache_beam.options.pipeline_options import (
+    GoogleCloudOptions,
+    PipelineOptions,
+    SetupOptions,
+    StandardOptions,
+    WorkerOptions,
+)
 
 from mathcorpus import storage
 from mathcorpus.recipe import Recipe, RecipeError
@@ -125,7 +130,7 @@ def prepare_for_runner(recipe: Recipe, beam_args: Sequence[str]) -> Recipe:
         if not (setup.setup_file or setup.extra_packages or setup.requirements_file or image):
             raise RecipeError("DataflowRunner workers must install mathcorpus: pass --setup_file=./pyproject.toml "
                               "(from a checkout), --extra_package=dist/mathcorpus-<version>-py3-none-any.whl "
-                              "or --sdk_container_image (see the README, Running on Dataflow)")
+                              "or --sdk_container_image (see docs/dataflow.md)")
     gcp = options.view_as(GoogleCloudOptions)
     staging = gcp.staging_location or gcp.temp_location
     clf, tok, dec = recipe.filters.math_classifier, recipe.tokenize, recipe.decontaminate

@@ -11,10 +11,12 @@ half of its documents' numbers (docnums.py). Everything that leaves the unit thr
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 from apache_beam import pvalue
+from apache_beam.metrics import Metrics
 
 from mathcorpus.batches import batched, hashes64, split_verdicts
 from mathcorpus.filters import filters_for, split_batch
@@ -65,6 +67,8 @@ class ScanDoFn(WorkerDoFn):
         self._filters = filters_for(self._recipe)
         for f in self._filters:
             f.setup()
+        # microseconds inside each filter: a stage's own cost within the run, apart from Beam's
+        self._busy = {f.stage: Metrics.counter("mathcorpus", f"{f.stage}_busy_us") for f in self._filters}
         rules = self._filters[0].rules  # the language filter's
         self._package_languages = set(needed_shares(rules))
         self._keys = DedupKeys(self._recipe.dedup, self._out_dir) if self._dedup_here else None
@@ -111,7 +115,9 @@ class ScanDoFn(WorkerDoFn):
         for doc_filter in self._filters:
             if not docs:
                 break
+            start = time.perf_counter()
             docs, nums, dropped = split_batch(doc_filter, docs, nums)
+            self._busy[doc_filter.stage].inc(int((time.perf_counter() - start) * 1e6))
             rejected = rejected + dropped
             if doc_filter is self._filters[0] and self._package_languages:
                 for item in package_counts(docs + dropped, self._package_languages):

@@ -28,8 +28,14 @@ from typing import Iterator
 from mathcorpus import storage
 from mathcorpus.document import Document, Rejection, Verdict
 from mathcorpus.recipe import SourceSpec
-from mathcorpus.sources.compression import (DECOMPRESSION_ERRORS, CappedReader, InflateBudget,
-                                            InflateCapExceeded, compression_of, decompressed)
+from mathcorpus.sources.compression import (
+    DECOMPRESSION_ERRORS,
+    CappedReader,
+    InflateBudget,
+    InflateCapExceeded,
+    compression_of,
+    decompressed,
+)
 
 ARCHIVE_SUFFIXES = (".tar", ".tgz", ".tbz2", ".txz", ".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst",
                     ".tar.zstd", ".zip", ".gz")

@@ -240,3 +240,9 @@ def _paper(key: str, members: list[tuple[str, bytes]], spec: SourceSpec) -> Iter
             continue
         yield Document(id=part_id, text=paper.text, source=spec.name, kind=spec.doc_kind or "paper",
                        language=spec.language or "tex", path=key, meta={**base_meta, **paper.meta})
+
+
+def input_bytes(spec: SourceSpec) -> int:
+    if not storage.is_remote(spec.path) and not os.path.isdir(spec.path):  # archive files or a glob
+        return sum(storage.size(p) for p in storage.expand_patterns([spec.path]))
+    return storage.tree_bytes(spec.path)

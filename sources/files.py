@@ -11,9 +11,9 @@ import os
 import re
 from typing import Iterator
 
-from mathcorpus.document import Document, Rejection, Verdict
-from mathcorpus.recipe import SourceSpec
 from mathcorpus import storage
+from mathcorpus.document import Document, Rejection, Verdict
+from mathcorpus.recipe import RecipeError, SourceSpec
 
 # Document kind by file extension; anything else is treated as code.
 KIND_BY_EXTENSION = {
@@ -169,3 +169,29 @@ def read_path(path: str, rel: str, spec: SourceSpec) -> Iterator[Verdict]:
                             path=path, detail=str(err))
         return
     yield read_file(path, rel, spec)
+
+
+# -- the source interface (sources/__init__.py) ----------------------------------------------------
+
+def read_units(spec: SourceSpec) -> list[tuple[str, str]]:
+    """(path, relative path) of every file, sorted."""
+    if not storage.is_remote(spec.path) and not os.path.isdir(spec.path):
+        raise RecipeError(f"source {spec.name!r}: folder not found: {spec.path}")
+    return list_files(spec)
+
+
+def read_unit(unit: tuple[str, str], spec: SourceSpec) -> Iterator[Verdict]:
+    path, rel = unit
+    yield from read_path(path, rel, spec)
+
+
+def input_bytes(spec: SourceSpec) -> int:
+    if storage.is_remote(spec.path):  # one listing of everything under the folder
+        return storage.tree_bytes(spec.path)
+    total = 0
+    for path, _ in list_files(spec):
+        try:
+            total += os.lstat(path).st_size
+        except OSError:
+            pass
+    return total

@@ -9,7 +9,6 @@ file still counts.
 from __future__ import annotations
 
 import functools
-
 import gzip
 import io
 import json
@@ -20,7 +19,7 @@ import zstandard
 
 from mathcorpus import storage
 from mathcorpus.document import Document, Rejection, Verdict
-from mathcorpus.recipe import SourceSpec
+from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources.compression import Read1Reader, TruncatedStream, _ZstdReader  # noqa: F401
 
 # Row fields copied onto the Document when present (Stack / OpenWebMath style rows).
@@ -222,3 +221,25 @@ def read_jsonl(path: str, spec: SourceSpec, start: int = 0, end: int | None = No
         yield Rejection(id=f"{spec.name}/{name}:{lineno + 1}-", source=spec.name,
                         stage="sources", reason="corrupt_file", path=path,
                         detail=f"stopped after line {lineno}: {type(err).__name__}: {err}")
+
+
+# -- the source interface (sources/__init__.py) ----------------------------------------------------
+
+def read_units(spec: SourceSpec) -> list[tuple[str, int, int | None]]:
+    """(path, start, end) byte ranges: large uncompressed files are read in ranges by many workers;
+    compressed streams cannot be entered in the middle and stay one unit each."""
+    paths = storage.expand_patterns([spec.path])
+    if not paths:
+        raise RecipeError(f"source {spec.name!r}: no file matches {spec.path}")
+    return [(path, start, end) for path in paths
+            for start, end in (split_ranges(storage.size(path), spec.split_bytes)
+                               if not is_compressed(path) else [(0, None)])]
+
+
+def read_unit(unit: tuple, spec: SourceSpec) -> Iterator[Verdict]:
+    path, start, end = unit
+    yield from read_jsonl(path, spec, start, end)
+
+
+def input_bytes(spec: SourceSpec) -> int:
+    return sum(storage.size(p) for p in storage.expand_patterns([spec.path]))

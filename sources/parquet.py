@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from mathcorpus import storage
 from mathcorpus.document import Rejection, Verdict
-from mathcorpus.recipe import SourceSpec
+from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources.jsonl import row_verdict
 
 
@@ -55,3 +55,20 @@ def read_parquet(path: str, group: int, first_row: int, spec: SourceSpec) -> Ite
         number = first_row + i
         yield row_verdict(row, f"{spec.name}/{name}:{number}", f"row {number}", path, spec, {"row": number})
 
+
+# -- the source interface (sources/__init__.py) ----------------------------------------------------
+
+def read_units(spec: SourceSpec) -> list[tuple[str, int, int]]:
+    paths = storage.expand_patterns([spec.path])
+    if not paths:
+        raise RecipeError(f"source {spec.name!r}: no file matches {spec.path}")
+    return [unit for path in paths for unit in row_group_units(path)]
+
+
+def read_unit(unit: tuple, spec: SourceSpec) -> Iterator[Verdict]:
+    path, group, first_row = unit
+    yield from read_parquet(path, group, first_row, spec)
+
+
+def input_bytes(spec: SourceSpec) -> int:
+    return sum(storage.size(p) for p in storage.expand_patterns([spec.path]))

@@ -1,54 +1,28 @@
-"""Batches: how documents cross Beam's boundaries."""
+"""Batches and the worker settings: reading in batches, and repeated hashes found as arrays."""
 
 from __future__ import annotations
 
-import pickle
-
 import apache_beam as beam
+import numpy as np
 from apache_beam.testing.util import assert_that, equal_to
 
-from mathcorpus.batches import RECORD_OVERHEAD_BYTES, Batch
-from mathcorpus.document import Document
-
-PICKLED = []
+from mathcorpus.batches import RepeatedHashes, batched
 
 
-class CountedBatch(Batch):
-    """A Batch that records each time it is pickled."""
-
-    __slots__ = ()
-
-    def __reduce__(self):
-        PICKLED.append(len(self))
-        return CountedBatch, (list(self),)
+def test_batches_are_bounded_by_count_and_text():
+    items = ["x" * n for n in (5, 5, 5, 20, 1, 1)]
+    assert [len(b) for b in batched(items, max_items=2, max_chars=100, size=len)] == [2, 2, 2]
+    assert [len(b) for b in batched(items, max_items=10, max_chars=12, size=len)] == [2, 1, 1, 2]
 
 
-def _docs(n: int, prefix: str = "d") -> list[Document]:
-    return [Document(id=f"{prefix}{i}", text="x" * (100 + i), source="s") for i in range(n)]
-
-
-def test_a_batch_pickles_whole_and_round_trips():
-    batch = Batch(_docs(3))
-    back = pickle.loads(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
-    assert type(back) is Batch and back == batch
-
-
-def test_beam_takes_a_batch_size_estimate_without_encoding_it():
-    """Beam samples the encoded size of PCollection elements for its metrics; a fused stage's batches
-    are never materialized, and must not be pickled just to be measured."""
-    PICKLED.clear()
+def test_repeated_hashes_are_found_across_elements():
     with beam.Pipeline() as p:
-        documents = (p
-                     | beam.Create([0, 1, 2])
-                     | beam.FlatMap(lambda i: [CountedBatch(_docs(50, f"b{i}-{j}-")) for j in range(20)])
-                     | beam.Map(len)
-                     | beam.CombineGlobally(sum))
-        assert_that(documents, equal_to([3 * 20 * 50]))
-    assert PICKLED == []
-    batch = Batch(_docs(4))
-    seen = []
-    batch.register_observer(lambda value, is_encoded=False: seen.append((len(value), is_encoded)))
-    assert seen == [(sum(len(d.text) for d in batch) + 4 * RECORD_OVERHEAD_BYTES, True)]
+        arrays = p | beam.Create([np.array([1, 2, 3], np.uint64), np.array([3, 4, 1], np.uint64),
+                                  np.array([1], np.uint64)])
+        twice = arrays | "Twice" >> RepeatedHashes(lambda a: a, min_count=2)
+        thrice = arrays | "Thrice" >> RepeatedHashes(lambda a: a, min_count=3)
+        assert_that(twice | "L2" >> beam.Map(lambda a: a.tolist()), equal_to([[1, 3]]), label="twice")
+        assert_that(thrice | "L3" >> beam.Map(lambda a: a.tolist()), equal_to([[1]]), label="thrice")
 
 
 def test_worker_allocator_tuning_is_set_on_glibc_and_repeatable():

@@ -4,8 +4,8 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import read_jsonl
+
 from mathcorpus.document import Document, Rejection
 from mathcorpus.pipeline.decontaminate import decontaminate_document
 from mathcorpus.pipeline.decontaminate.benchmarks import FormalItem, TextItem, benchmark_name, read_benchmark

@@ -6,10 +6,19 @@ import pytest
 from datasketch import MinHash
 
 from mathcorpus.document import Document
-from mathcorpus.pipeline.dedup.near import band_parts, bucket_edges, nodes, survivor_rank
 from mathcorpus.pipeline.dedup.exact import exact_key, normalize_for_exact
-from mathcorpus.pipeline.dedup.minhash import (band_hashes, batch_shingle_hashes, batch_signatures, flat_signatures, candidate_probability, choose_bands,
-                                               connected_components, permutations, shingle_hashes)
+from mathcorpus.pipeline.dedup.minhash import (
+    band_hashes,
+    batch_shingle_hashes,
+    batch_signatures,
+    candidate_probability,
+    choose_bands,
+    connected_components,
+    flat_signatures,
+    permutations,
+    shingle_hashes,
+)
+from mathcorpus.pipeline.dedup.near import band_parts, bucket_edges, nodes, survivor_rank
 
 
 def test_exact_key_ignores_case_and_whitespace_only():

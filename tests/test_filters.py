@@ -1,20 +1,31 @@
 import os
 
-import pytest
-
 import numpy
+import pytest
+from conftest import read_jsonl
+
 from mathcorpus.document import Document, Rejection
-from mathcorpus.filters.classifier import (MAX_CHARS, preprocess_batch, bootstrap_labels, evaluate, roc_auc, rule_score,
-                                           chunk_text, examples_from_files, load_model,
-                                           math_probabilities, preprocess, train_classifier,
-                                           ClassifierError, MathClassifier)
+from mathcorpus.filters.classifier import (
+    MAX_CHARS,
+    ClassifierError,
+    MathClassifier,
+    bootstrap_labels,
+    chunk_text,
+    evaluate,
+    examples_from_files,
+    load_model,
+    math_probabilities,
+    preprocess,
+    preprocess_batch,
+    roc_auc,
+    rule_score,
+    train_classifier,
+)
 from mathcorpus.filters.language import LanguageFilter
 from mathcorpus.filters.language.detect import detect_language
 from mathcorpus.filters.language.parse import Parsers
 from mathcorpus.filters.quality import QualityFilter, quality_reason
 from mathcorpus.recipe import ClassifierSpec, LanguageFilterSpec, QualityFilterSpec
-
-from conftest import read_jsonl
 
 
 def doc(text, path=None, kind="code", language=None):

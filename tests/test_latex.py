@@ -6,12 +6,10 @@ import gzip
 import io
 import tarfile
 
-
 from mathcorpus.document import Document, Rejection
 from mathcorpus.recipe import LatexSpec, SourceSpec
 from mathcorpus.sources import read_unit, read_units
-from mathcorpus.sources.latex import (clean_paper, collect_macros, expand_macros, inline_inputs,
-                                      strip_comments)
+from mathcorpus.sources.latex import clean_paper, collect_macros, expand_macros, inline_inputs, strip_comments
 
 MAIN = r"""\documentclass{article}
 \usepackage{amsmath,mymacros}

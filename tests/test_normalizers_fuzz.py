@@ -4,7 +4,8 @@ marks, huge digit runs) without crashing, and keep the properties the stages rel
 import hashlib
 
 import numpy as np
-from hypothesis import example, given, settings, strategies as st
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from mathcorpus.filters.classifier import chunk_text, preprocess
 from mathcorpus.filters.language.detect import detect_language

@@ -4,15 +4,15 @@ import os
 
 import pytest
 import zstandard
-from hypothesis import given, settings, strategies as st
+from conftest import read_jsonl as load_rows
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mathcorpus.document import Document, Rejection
 from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources import read_unit, read_units
 from mathcorpus.sources.files import read_file
 from mathcorpus.sources.jsonl import read_jsonl
-
-from conftest import read_jsonl as load_rows
 
 
 def files_spec(path, **kw):

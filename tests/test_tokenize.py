@@ -3,15 +3,23 @@ import json
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings, strategies as st
+from conftest import read_jsonl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tokenizers import SentencePieceBPETokenizer
 
-from conftest import read_jsonl
 from mathcorpus.pipeline.tokenize import choose_dtype, number_stats
 from mathcorpus.pipeline.tokenize.encode import Encoder, TokenizerError, load_tokenizer
 from mathcorpus.pipeline.tokenize.numbers import split_numbers
-from mathcorpus.pipeline.tokenize.pack import (assemble_rows, assemble_unpacked, plan_offsets, plan_unpacked,
-                                               shard_capacity, split_for_shards, split_unpacked)
+from mathcorpus.pipeline.tokenize.pack import (
+    assemble_rows,
+    assemble_unpacked,
+    plan_offsets,
+    plan_unpacked,
+    shard_capacity,
+    split_for_shards,
+    split_unpacked,
+)
 from mathcorpus.pipeline.tokenize.shards import write_shard
 from mathcorpus.pipeline.tokenize.train import train_bpe
 from mathcorpus.recipe import TokenizeSpec
@@ -301,37 +309,39 @@ def test_recipe_rejects_unknown_number_mode():
 
 @settings(max_examples=40, deadline=None)
 @given(lengths=st.lists(st.integers(0, 200), min_size=1, max_size=60), seq_len=st.integers(1, 32),
-       shard_tokens=st.integers(1, 300), buckets=st.sampled_from([1, 3, 1024]), packed=st.booleans())
-def test_bucketed_layout_places_every_token_once_in_a_fixed_order(lengths, seq_len, shard_tokens, buckets, packed):
-    from mathcorpus.pipeline.tokenize.pack import (bucket_lengths, bucket_of, layout_packed, layout_unpacked,
-                                                   place_bucket_packed, place_bucket_unpacked)
+       shard_tokens=st.integers(1, 300), units=st.integers(1, 5), packed=st.booleans())
+def test_shards_from_token_spills_hold_every_token_once_in_unit_order(lengths, seq_len, shard_tokens, units, packed):
+    """Documents spread over work units' token spills; each shard is read back from the spills it
+    overlaps: the shards' stream (packed) or rows (unpacked) are the documents in unit, then read order."""
+    import tempfile
 
-    docs = {f"d{i:03d}": np.arange(n, dtype=np.int32) + 1000 * i for i, n in enumerate(lengths)}
-    by_bucket: dict[int, list] = {}
-    for doc_id, ids in docs.items():
-        by_bucket.setdefault(bucket_of(doc_id, buckets), []).append((doc_id, ids, None))
-    per_bucket = [bucket_lengths(b, [(d, len(t)) for d, t, _ in items]) for b, items in by_bucket.items()]
-    order = [d for b in sorted(by_bucket) for d, _, _ in sorted(by_bucket[b], key=lambda x: x[0])]
-    shards: dict[int, list] = {}
+    from mathcorpus.pipeline.tokenize import make_plan, shard_pieces
+    from mathcorpus.pipeline.tokenize.spill import TokenSpillWriter, token_spill_path
+
+    spec = TokenizeSpec(tokenizer="t.json", seq_len=seq_len, shard_tokens=shard_tokens,
+                        packing="packed" if packed else "unpacked", final_row="drop")
+    docs = [(f"d{i:03d}", np.arange(n, dtype=np.int32) + 1000 * i) for i, n in enumerate(lengths)]
+    with tempfile.TemporaryDirectory() as out:
+        unit_lengths = []
+        for u in range(units):
+            writer = TokenSpillWriter(token_spill_path(out, u), with_values=False)
+            for doc_id, ids in docs[u::units]:
+                writer.write(doc_id, ids, None)
+            unit_lengths.append((u, writer.close()))
+        plan = make_plan(list(reversed(unit_lengths)), spec)
+        order = [d for u in range(units) for d in docs[u::units]]
+        shards = {k: list(shard_pieces(plan, k, spec, out)) for k in range(plan["shards"])}
     if packed:
-        starts, total = layout_packed(per_bucket)
         capacity = shard_capacity(shard_tokens, seq_len)
-        for b, items in by_bucket.items():
-            for shard, piece in place_bucket_packed(b, items, starts, capacity):
-                shards.setdefault(shard, []).append(piece)
-        last = (total - 1) // capacity if total else -1
-        built = {i: assemble_rows(p, seq_len, "pad" if i != last else "drop", -1) for i, p in shards.items()}
-        stream = np.concatenate([built[i][0].reshape(-1) for i in sorted(built)]) if built else np.empty(0)
-        expected = np.concatenate([docs[d] for d in order])
+        built = {k: assemble_rows(p, seq_len, "pad" if k != plan["shards"] - 1 else "drop", -1)
+                 for k, p in shards.items()}
+        stream = np.concatenate([built[k][0].reshape(-1) for k in sorted(built)]) if built else np.empty(0)
+        expected = np.concatenate([ids for _, ids in order])
         assert stream.tolist() == expected[:len(stream)].tolist() and len(expected) - len(stream) < seq_len
-        assert all(built[i][0].size == capacity for i in sorted(built)[:-1])
+        assert all(built[k][0].size == capacity for k in sorted(built)[:-1])
     else:
-        first_row, shard_starts, total_rows = layout_unpacked(per_bucket, seq_len, shard_tokens)
-        for b, items in by_bucket.items():
-            for shard, piece in place_bucket_unpacked(b, items, first_row, shard_starts, seq_len):
-                shards.setdefault(shard, []).append(piece)
-        rows = [(r, owner[0]) for i in sorted(shards) for r, owner in zip(*assemble_unpacked(shards[i])[::2])]
-        assert len(rows) == total_rows
-        assert [o for _, o in rows] == [d for d in order for _ in range(-(-len(docs[d]) // seq_len))]
-        for doc_id, ids in docs.items():
+        rows = [(r, owner[0]) for k in sorted(shards) for r, owner in zip(*assemble_unpacked(shards[k])[::2])]
+        assert len(rows) == plan["total"]
+        assert [o for _, o in rows] == [d for d, ids in order for _ in range(-(-len(ids) // seq_len))]
+        for doc_id, ids in docs:
             assert np.concatenate([r for r, o in rows if o == doc_id] or [np.empty(0)]).tolist() == ids.tolist()

@@ -9,8 +9,8 @@ grammar exists (``facts.py``). Kept code carries ``meta.analysis`` (tree-sitter 
 
 from __future__ import annotations
 
-from mathcorpus.filters import Filter
 from mathcorpus.document import Document, Rejection, Verdict
+from mathcorpus.filters import Filter
 from mathcorpus.filters.language.detect import detect_language
 from mathcorpus.filters.language.facts import FactReader
 from mathcorpus.filters.language.parse import Parsers

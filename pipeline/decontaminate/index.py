@@ -22,8 +22,7 @@ from typing import Iterable
 import numpy as np
 
 from mathcorpus.pipeline.decontaminate.benchmarks import TextItem
-from mathcorpus.pipeline.decontaminate.ngrams import (ngram_hash_array, ngram_hashes_of, normalize_words,
-                                                     word_hashes)
+from mathcorpus.pipeline.decontaminate.ngrams import ngram_hash_array, ngram_hashes_of, normalize_words, word_hashes
 
 
 @dataclass

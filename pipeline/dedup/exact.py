@@ -1,6 +1,6 @@
 """Exact dedup on a normalized-text hash.
 
-Normalizations (documented in the README; `dedup.normalize`, per source `dedup.normalize_by_source`):
+Normalizations (documented in docs/dedup.md; `dedup.normalize`, per source `dedup.normalize_by_source`):
 - ``text`` (default): Unicode NFC, lowercase, every run of whitespace collapsed to one space,
   leading/trailing whitespace removed. Copies that differ only in indentation width, line endings,
   trailing spaces or letter case are exact duplicates.

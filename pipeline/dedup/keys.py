@@ -12,11 +12,16 @@ from apache_beam import pvalue
 
 from mathcorpus.document import Document
 from mathcorpus.pipeline.dedup.exact import exact_hashes, exact_parts
-from mathcorpus.pipeline.dedup.minhash import (batch_shingle_hashes, choose_bands, distinct_shingles,
-                                               flat_signatures, permutations)
+from mathcorpus.pipeline.dedup.lines import strip_document
+from mathcorpus.pipeline.dedup.minhash import (
+    batch_shingle_hashes,
+    choose_bands,
+    distinct_shingles,
+    flat_signatures,
+    permutations,
+)
 from mathcorpus.pipeline.dedup.near import band_parts, has_ranks, survivor_rank
 from mathcorpus.pipeline.dedup.verify import KEYS, shingle_rows
-from mathcorpus.pipeline.dedup.lines import strip_document
 from mathcorpus.pipeline.spill import SpillWriter, read_spill, spill_path
 from mathcorpus.recipe import DedupSpec
 from mathcorpus.workers import WorkerDoFn

@@ -15,8 +15,15 @@ import apache_beam as beam
 import numpy as np
 
 from mathcorpus.pipeline.tokenize.encode import Encoder, TokenizerError, encoder_options, read_tokenizer
-from mathcorpus.pipeline.tokenize.pack import (assemble_rows, assemble_unpacked, layout_packed, layout_unpacked,
-                                               shard_capacity, split_for_shards, split_unpacked)
+from mathcorpus.pipeline.tokenize.pack import (
+    assemble_rows,
+    assemble_unpacked,
+    layout_packed,
+    layout_unpacked,
+    shard_capacity,
+    split_for_shards,
+    split_unpacked,
+)
 from mathcorpus.pipeline.tokenize.shards import write_shard
 from mathcorpus.pipeline.tokenize.spill import read_documents, token_spill_path
 from mathcorpus.recipe import TokenizeSpec

@@ -1,7 +1,7 @@
 """Packing: where every document's tokens go, as a pure function of the set of (id, length) pairs.
 
-Documents are laid out in a fixed order (by bucket, a hash of the id, then by id: see the end of the
-module), so the layout does not depend on worker order: the same input gives the same shards.
+Documents are laid out in a fixed order (work units in index order, then read order: see the end of
+the module), so the layout does not depend on worker order: the same input gives the same shards.
 
 ``packed``: one token stream (each document already ends with EOS when the recipe adds it), cut into
 shards of exactly `shard_tokens` (rounded down to whole rows) and rows of exactly `seq_len`. Only the
@@ -19,7 +19,6 @@ Pieces carry an optional float32 `values` array parallel to the tokens (xVal's `
 from __future__ import annotations
 
 import bisect
-import hashlib
 from typing import Iterable
 
 import numpy as np
@@ -115,27 +114,13 @@ def assemble_unpacked(pieces: list[tuple]) -> tuple[list[np.ndarray], list[np.nd
     return rows, values, [[p[1]] for p in pieces]
 
 
-# -- Distributed layout ------------------------------------------------------------------------------
-# Documents are laid out bucket by bucket (a hash of the id picks one of BUCKETS buckets), in id order
-# inside a bucket. The global step only sees each bucket's document lengths (4 bytes per document,
-# on one worker) and hands the workers a plan of O(buckets + shards) numbers; the token arrays are
-# grouped by bucket, placed, then grouped by shard.
-
-BUCKETS = 1024
-
-
-def bucket_of(doc_id: str, buckets: int = BUCKETS) -> int:
-    digest = hashlib.blake2b(doc_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % buckets
-
-
-def bucket_lengths(bucket: int, id_lengths: Iterable[tuple[str, int]]) -> tuple[int, np.ndarray]:
-    """(bucket, lengths of its documents in id order)."""
-    return bucket, np.array([n for _, n in sorted(id_lengths)], dtype=np.int64)
-
+# -- Layout of a whole run ----------------------------------------------------------------------------
+# Documents are laid out unit by unit (work units in index order), in read order inside a unit. The
+# plan step sees each unit's document lengths (8 bytes per kept document, on one worker); every
+# shard's writer reads its documents from the token spills (tokenize/__init__.py).
 
 def layout_packed(per_bucket: Iterable[tuple[int, np.ndarray]]) -> tuple[dict[int, int], int]:
-    """Packed: the global token offset where each bucket starts, and the total."""
+    """Packed: the global token offset where each unit (or bucket) starts, and the total."""
     starts, total = {}, 0
     for bucket, lengths in sorted(per_bucket, key=lambda b: b[0]):
         starts[bucket] = total
@@ -145,7 +130,7 @@ def layout_packed(per_bucket: Iterable[tuple[int, np.ndarray]]) -> tuple[dict[in
 
 def layout_unpacked(per_bucket: Iterable[tuple[int, np.ndarray]], seq_len: int, shard_tokens: int
                     ) -> tuple[dict[int, int], list[int], int]:
-    """Unpacked: the global row where each bucket starts, the global row where each shard starts,
+    """Unpacked: the global row where each unit (or bucket) starts, the global row where each shard starts,
     and the total number of rows (the same greedy rule as `plan_unpacked`)."""
     first_row, shard_starts = {}, [0]
     row = in_shard = 0
@@ -160,23 +145,3 @@ def layout_unpacked(per_bucket: Iterable[tuple[int, np.ndarray]], seq_len: int, 
                 in_shard += row_len
                 row += 1
     return first_row, shard_starts, row
-
-
-def place_bucket_packed(bucket: int, docs: list[tuple], starts: dict[int, int], capacity: int):
-    """Pieces (shard, (offset in shard, doc id, tokens, values)) of one bucket's documents,
-    `docs` being (doc id, tokens, values) in any order."""
-    pos = starts[bucket]
-    for doc_id, ids, values in sorted(docs, key=lambda d: d[0]):
-        for shard, offset, tokens, vals in split_for_shards(pos, ids, capacity, values):
-            yield shard, (offset, doc_id, tokens, vals)
-        pos += len(ids)
-
-
-def place_bucket_unpacked(bucket: int, docs: list[tuple], first_row: dict[int, int], shard_starts: list[int],
-                          seq_len: int):
-    """Pieces (shard, (row in shard, doc id, tokens, values)) of one bucket's documents."""
-    row = first_row[bucket]
-    for doc_id, ids, values in sorted(docs, key=lambda d: d[0]):
-        for shard, r, tokens, vals in split_unpacked(row, ids, seq_len, shard_starts, values):
-            yield shard, (r, doc_id, tokens, vals)
-        row += -(-len(ids) // seq_len)

@@ -10,8 +10,8 @@ import apache_beam as beam
 import numpy as np
 import yaml
 from apache_beam.options.pipeline_options import PipelineOptions
-
 from corpus import make_corpus
+
 from mathcorpus.document import Document, Rejection
 from mathcorpus.pipeline.assets import ensure_assets
 from mathcorpus.pipeline.build import build_pipeline

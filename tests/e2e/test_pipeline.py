@@ -11,12 +11,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from corpus import BENCH_QUESTION, make_corpus  # noqa: E402
 
 from mathcorpus.pipeline.build import OutputExists, run_recipe
-from mathcorpus.shards import read_table as read_shard
 from mathcorpus.recipe import RecipeError, load_recipe
-
-from corpus import BENCH_QUESTION, make_corpus  # noqa: E402
+from mathcorpus.shards import read_table as read_shard
 
 
 def output_bytes(out: Path) -> dict[str, bytes]:

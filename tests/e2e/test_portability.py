@@ -33,8 +33,8 @@ def test_demo_graph_roundtrips_through_runner_api_and_pickler():
 
 def test_remote_runner_stages_local_assets_and_refuses_local_sources(tmp_path):
     import pytest
-
     from fake_remote import OBJECTS
+
     from mathcorpus.pipeline.runner import prepare_for_runner
     from mathcorpus.recipe import RecipeError
 
@@ -61,12 +61,11 @@ def test_remote_runner_stages_local_assets_and_refuses_local_sources(tmp_path):
 
 def test_the_package_builds_a_wheel_for_workers(tmp_path):
     """What --extra_package / --setup_file ship: every subpackage and the bundled demo recipe."""
+    import shutil
     import subprocess
     import sys
     import zipfile
     from pathlib import Path
-
-    import shutil
 
     repo = Path(__file__).resolve().parents[2]
     source = tmp_path / "src"  # a copy: building in place would leave build/ in the checkout

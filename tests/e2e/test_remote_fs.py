@@ -7,13 +7,13 @@ import io
 
 import pyarrow.parquet as pq
 import pytest
+from corpus import BENCH_QUESTION, make_corpus
+from fake_remote import OBJECTS, upload_tree
 from typer.testing import CliRunner
 
 import mathcorpus.shards
-from fake_remote import OBJECTS, upload_tree
 from mathcorpus.pipeline.build import run_recipe
 from mathcorpus.recipe import load_recipe
-from corpus import BENCH_QUESTION, make_corpus
 
 ROOT = "fakeremote://bucket/run"
 
