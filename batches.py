@@ -25,8 +25,9 @@ def text_length(record) -> int:
     return len(getattr(record, "text", None) or "")
 
 
-def batched(items: Iterable, max_items: int = BATCH_DOCS, max_chars: int = BATCH_TEXT_CHARS,
-            size: Callable = text_length) -> Iterator[list]:
+def batched(
+    items: Iterable, max_items: int = BATCH_DOCS, max_chars: int = BATCH_TEXT_CHARS, size: Callable = text_length
+) -> Iterator[list]:
     """Lists of at most `max_items` items and about `max_chars` of text (a longer item goes alone)."""
     batch, chars = [], 0
     for item in items:
@@ -86,9 +87,11 @@ class RepeatedHashes(beam.PTransform):
         self._hashes_of, self._min_count, self._ranges = hashes_of, min_count, ranges
 
     def expand(self, batches):
-        return (batches
-                | "HashRanges" >> beam.FlatMap(_hash_ranges, self._hashes_of, self._ranges)
-                | "GroupByRange" >> beam.GroupByKey()
-                | "Repeated" >> beam.FlatMap(_repeated_in_range, self._min_count)
-                | "AllRepeated" >> beam.combiners.ToList()
-                | "Union" >> beam.Map(_sorted_union))
+        return (
+            batches
+            | "HashRanges" >> beam.FlatMap(_hash_ranges, self._hashes_of, self._ranges)
+            | "GroupByRange" >> beam.GroupByKey()
+            | "Repeated" >> beam.FlatMap(_repeated_in_range, self._min_count)
+            | "AllRepeated" >> beam.combiners.ToList()
+            | "Union" >> beam.Map(_sorted_union)
+        )

@@ -80,10 +80,20 @@ class Rejection:
     language: str | None = None  # known once the language stage has seen the document
 
     @classmethod
-    def of(cls, doc: Document, stage: str, reason: str, detail: str | None = None,
-           duplicate_of: str | None = None) -> "Rejection":
-        return cls(id=doc.id, source=doc.source, stage=stage, reason=reason, text=doc.text,
-                   path=doc.path or doc.url, detail=detail, duplicate_of=duplicate_of, language=doc.language)
+    def of(
+        cls, doc: Document, stage: str, reason: str, detail: str | None = None, duplicate_of: str | None = None
+    ) -> "Rejection":
+        return cls(
+            id=doc.id,
+            source=doc.source,
+            stage=stage,
+            reason=reason,
+            text=doc.text,
+            path=doc.path or doc.url,
+            detail=detail,
+            duplicate_of=duplicate_of,
+            language=doc.language,
+        )
 
     def to_row(self) -> dict[str, Any]:
         """The rejection's row of the rejected table (plain values: no deep copy; see `to_columns`)."""

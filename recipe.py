@@ -273,8 +273,7 @@ class DecontaminateSpec(_Model):
     @classmethod
     def _plain_paths(cls, data: Any) -> Any:
         if isinstance(data, dict) and isinstance(data.get("benchmarks"), list):
-            data = {**data, "benchmarks": [{"path": b} if isinstance(b, str) else b
-                                           for b in data["benchmarks"]]}
+            data = {**data, "benchmarks": [{"path": b} if isinstance(b, str) else b for b in data["benchmarks"]]}
         return data
 
 
@@ -333,12 +332,14 @@ class Recipe(_Model):
         if self.filters.math_classifier:
             named.append(("filters.math_classifier.model", self.filters.math_classifier.model))
         if self.decontaminate:
-            named += [(f"decontaminate.benchmarks.{i}.path", b.path)
-                      for i, b in enumerate(self.decontaminate.benchmarks)]
+            named += [
+                (f"decontaminate.benchmarks.{i}.path", b.path) for i, b in enumerate(self.decontaminate.benchmarks)
+            ]
         if self.tokenize:
             named.append(("tokenize.tokenizer", self.tokenize.tokenizer))
-        missing = [f"{self.recipe_file}: {key}: file not found: {path}"
-                   for key, path in named if not storage.exists(path)]
+        missing = [
+            f"{self.recipe_file}: {key}: file not found: {path}" for key, path in named if not storage.exists(path)
+        ]
         if missing:
             raise RecipeError("\n".join(missing))
 
@@ -350,8 +351,7 @@ class Recipe(_Model):
             raise ValueError(f"source names must be unique, repeated: {dupes}")
         unknown = sorted(set(self.dedup.normalize_by_source) - set(names)) if self.dedup else []
         if unknown:
-            raise ValueError(f"dedup.normalize_by_source names no source of this recipe: {unknown} "
-                             f"(sources: {names})")
+            raise ValueError(f"dedup.normalize_by_source names no source of this recipe: {unknown} (sources: {names})")
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -413,14 +413,20 @@ def _resolve_all(data: dict[str, Any], base_dir: str) -> dict[str, Any]:
         clf["model"] = r(clf.get("model"))
         boot = clf.get("train_if_missing")
         if isinstance(boot, dict):
-            clf["train_if_missing"] = {**boot, **{k: [r(p) for p in boot.get(k) or []]
-                                                  for k in ("math", "other", "unlabeled")}}
+            clf["train_if_missing"] = {
+                **boot,
+                **{k: [r(p) for p in boot.get(k) or []] for k in ("math", "other", "unlabeled")},
+            }
         data["filters"] = {**filters, "math_classifier": clf}
     dec = data.get("decontaminate")
     if isinstance(dec, dict) and isinstance(dec.get("benchmarks"), list):
-        data["decontaminate"] = {**dec, "benchmarks": [
-            r(b) if isinstance(b, str) else ({**b, "path": r(b.get("path"))} if isinstance(b, dict) else b)
-            for b in dec["benchmarks"]]}
+        data["decontaminate"] = {
+            **dec,
+            "benchmarks": [
+                r(b) if isinstance(b, str) else ({**b, "path": r(b.get("path"))} if isinstance(b, dict) else b)
+                for b in dec["benchmarks"]
+            ],
+        }
     tok = data.get("tokenize")
     if isinstance(tok, dict):
         tok = {**tok, "tokenizer": r(tok.get("tokenizer"))}
@@ -447,8 +453,7 @@ def recipe_from_dict(data: Any, base_dir: str = ".", where: str = "<recipe>") ->
         raise RecipeError(f"{where}: a recipe must be a mapping, got {type(data).__name__}")
     base_dir = os.path.abspath(base_dir)
     try:
-        return Recipe.model_validate({**_resolve_all(data, base_dir), "base_dir": base_dir,
-                                      "recipe_file": where})
+        return Recipe.model_validate({**_resolve_all(data, base_dir), "base_dir": base_dir, "recipe_file": where})
     except ValidationError as err:
         raise RecipeError(_format_validation_error(err, where)) from None
 

@@ -54,8 +54,15 @@ def read_table(path: str) -> pa.Table:
 class ShardRows:
     """An iterable over the rows of a run's shards (see the module docstring)."""
 
-    def __init__(self, out_dir: str, seed: int | None = None, rank: int = 0, world_size: int = 1,
-                 position: int = 0, drop_uneven: bool = True):
+    def __init__(
+        self,
+        out_dir: str,
+        seed: int | None = None,
+        rank: int = 0,
+        world_size: int = 1,
+        position: int = 0,
+        drop_uneven: bool = True,
+    ):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} is not in [0, {world_size})")
         self.out_dir, self.seed, self.rank, self.world_size = out_dir, seed, rank, world_size
@@ -77,7 +84,7 @@ class ShardRows:
         keep = total - total % self.world_size if drop_uneven else total
         out, seen = [], 0
         for s, rows in blocks:
-            rows = rows[:max(0, keep - seen)]
+            rows = rows[: max(0, keep - seen)]
             seen += len(rows)
             if len(rows):
                 out.append((s, rows))
@@ -88,7 +95,7 @@ class ShardRows:
         offset = 0
         for s, rows in self._order:
             first = (self.rank - offset) % self.world_size
-            yield s, rows[first::self.world_size]
+            yield s, rows[first :: self.world_size]
             offset += len(rows)
 
     def __len__(self) -> int:
@@ -108,7 +115,7 @@ class ShardRows:
             n, lo = len(rows), max(self.position, j)
             if lo < j + n:
                 first = lo + (worker - (lo - self.position)) % num_workers  # worker 0 takes `position`
-                picks = rows[first - j::num_workers]
+                picks = rows[first - j :: num_workers]
                 if len(picks):
                     table = read_table(storage.join(self.out_dir, self.shards[s][0]))
                     ids_offsets, ids = _list_buffers(table.column("input_ids"))
@@ -117,10 +124,14 @@ class ShardRows:
                         value_offsets, values = _list_buffers(table.column("num_values"))
                     doc_ids = table.column("doc_ids").to_pylist()
                     for r in picks.tolist():
-                        row = {"input_ids": ids[ids_offsets[r]:ids_offsets[r + 1]],
-                               "doc_ids": doc_ids[r], "shard": s, "row": r}
+                        row = {
+                            "input_ids": ids[ids_offsets[r] : ids_offsets[r + 1]],
+                            "doc_ids": doc_ids[r],
+                            "shard": s,
+                            "row": r,
+                        }
                         if has_values:
-                            row["num_values"] = values[value_offsets[r]:value_offsets[r + 1]]
+                            row["num_values"] = values[value_offsets[r] : value_offsets[r + 1]]
                         yield row
             j += n
 
@@ -128,21 +139,41 @@ class ShardRows:
         return {"position": self.position}
 
 
-def open(out_dir: str, seed: int | None = None, rank: int = 0, world_size: int = 1,  # noqa: A001
-         position: int = 0, drop_uneven: bool = True) -> ShardRows:
+def open(
+    out_dir: str,
+    seed: int | None = None,
+    rank: int = 0,
+    world_size: int = 1,  # noqa: A001
+    position: int = 0,
+    drop_uneven: bool = True,
+) -> ShardRows:
     """Rows of the shards of the run in `out_dir` (any Beam filesystem path)."""
-    return ShardRows(str(out_dir), seed=seed, rank=rank, world_size=world_size, position=position,
-                     drop_uneven=drop_uneven)
+    return ShardRows(
+        str(out_dir), seed=seed, rank=rank, world_size=world_size, position=position, drop_uneven=drop_uneven
+    )
 
 
-def torch_dataset(out_dir: str, seed: int | None = None, rank: int | None = None,
-                  world_size: int | None = None, position: int = 0, drop_uneven: bool = True,
-                  with_doc_ids: bool = False):
+def torch_dataset(
+    out_dir: str,
+    seed: int | None = None,
+    rank: int | None = None,
+    world_size: int | None = None,
+    position: int = 0,
+    drop_uneven: bool = True,
+    with_doc_ids: bool = False,
+):
     """A PyTorch ``IterableDataset`` over the same rows (needs torch; see torch_dataset.py)."""
     from mathcorpus.torch_dataset import ShardDataset
 
-    return ShardDataset(str(out_dir), seed=seed, rank=rank, world_size=world_size, position=position,
-                        drop_uneven=drop_uneven, with_doc_ids=with_doc_ids)
+    return ShardDataset(
+        str(out_dir),
+        seed=seed,
+        rank=rank,
+        world_size=world_size,
+        position=position,
+        drop_uneven=drop_uneven,
+        with_doc_ids=with_doc_ids,
+    )
 
 
 __all__ = ["open", "read_table", "token_count", "torch_dataset", "ShardRows"]

@@ -154,8 +154,9 @@ def path_filter(include: list[str] | None, exclude: list[str] | None) -> Callabl
     return wanted
 
 
-def walk_tree(root: str, include: list[str] | None = None,
-              exclude: list[str] | None = None) -> Iterator[tuple[str, str]]:
+def walk_tree(
+    root: str, include: list[str] | None = None, exclude: list[str] | None = None
+) -> Iterator[tuple[str, str]]:
     """Yield (path, path relative to root) for files under `root`, in sorted order.
 
     Symlinked folders are never descended into (no loops, no escaping the tree); symlinked files are
@@ -167,7 +168,7 @@ def walk_tree(root: str, include: list[str] | None = None,
         prefix = root.rstrip("/") + "/"
         paths = sorted(m.path for r in FileSystems.match([prefix + "**"]) for m in r.metadata_list)
         for path in paths:
-            rel = path[len(prefix):]
+            rel = path[len(prefix) :]
             if wanted(rel):
                 yield path, rel
         return

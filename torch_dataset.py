@@ -32,14 +32,22 @@ def _distributed() -> tuple[int, int]:
 
 
 class ShardDataset(IterableDataset):
-    def __init__(self, out_dir: str, seed: int | None = None, rank: int | None = None,
-                 world_size: int | None = None, position: int = 0, drop_uneven: bool = True,
-                 with_doc_ids: bool = False):
+    def __init__(
+        self,
+        out_dir: str,
+        seed: int | None = None,
+        rank: int | None = None,
+        world_size: int | None = None,
+        position: int = 0,
+        drop_uneven: bool = True,
+        with_doc_ids: bool = False,
+    ):
         super().__init__()
         if rank is None or world_size is None:
             rank, world_size = _distributed()
-        self.rows = ShardRows(out_dir, seed=seed, rank=rank, world_size=world_size, position=position,
-                              drop_uneven=drop_uneven)
+        self.rows = ShardRows(
+            out_dir, seed=seed, rank=rank, world_size=world_size, position=position, drop_uneven=drop_uneven
+        )
         self.with_doc_ids = with_doc_ids
 
     def __len__(self) -> int:

@@ -74,8 +74,12 @@ def load_domains(data: Path, per_class: int, seed: int = 0) -> dict[str, list[tu
         WHOLE.extend(d.text for d in docs)
         return [c for d in docs for c in chunks(d.text)]
 
-    nonmath_docs = [c for p in sorted((data / "papers" / "nonmath").rglob("*"))
-                    if p.is_file() and p.suffix in (".md", ".rst", ".tex") for c in chunks(p.read_text("utf-8", "replace"))]
+    nonmath_docs = [
+        c
+        for p in sorted((data / "papers" / "nonmath").rglob("*"))
+        if p.is_file() and p.suffix in (".md", ".rst", ".tex")
+        for c in chunks(p.read_text("utf-8", "replace"))
+    ]
     paper_math = sample(papers("math") + papers("physics"))
     paper_other = sample(nonmath_docs)
 
@@ -90,15 +94,25 @@ def load_domains(data: Path, per_class: int, seed: int = 0) -> dict[str, list[tu
     problems = [r["problem"] + "\n\n" + r["solution"] for r in jsonl(data / "benchmarks" / "math" / "test.jsonl")]
     problems += [r["question"] + "\n\n" + r["answer"] for r in jsonl(data / "benchmarks" / "gsm8k" / "test.jsonl")]
     web_math = sample([c for t in threads + owm for c in chunks(t)] + problems)
-    cc = [r["text"] for f in sorted((web / "commoncrawl_nonmath").rglob("*.json*")) for r in jsonl(f)
-          if "text" in r]
-    comments = [c for f in sorted((data / "code").glob("*_nonmath.jsonl")) for r in jsonl(f)
-                for c in chunks(code_comments(r["content"]), 1500)]
+    cc = [r["text"] for f in sorted((web / "commoncrawl_nonmath").rglob("*.json*")) for r in jsonl(f) if "text" in r]
+    comments = [
+        c
+        for f in sorted((data / "code").glob("*_nonmath.jsonl"))
+        for r in jsonl(f)
+        for c in chunks(code_comments(r["content"]), 1500)
+    ]
     web_other = sample([c for t in cc for c in chunks(t)] + comments)
-    WHOLE.extend(threads + owm + problems + cc + [r["content"] for f in sorted((data / "code").glob("*.jsonl"))
-                                                  for r in jsonl(f)])
-    return {"papers": [(t, 1) for t in paper_math] + [(t, 0) for t in paper_other],
-            "web": [(t, 1) for t in web_math] + [(t, 0) for t in web_other]}
+    WHOLE.extend(
+        threads
+        + owm
+        + problems
+        + cc
+        + [r["content"] for f in sorted((data / "code").glob("*.jsonl")) for r in jsonl(f)]
+    )
+    return {
+        "papers": [(t, 1) for t in paper_math] + [(t, 0) for t in paper_other],
+        "web": [(t, 1) for t in web_math] + [(t, 0) for t in web_other],
+    }
 
 
 def bare_scores(train: list[tuple[str, int]], test: list[str], tmp: str) -> list[float]:
@@ -113,8 +127,11 @@ def bare_scores(train: list[tuple[str, int]], test: list[str], tmp: str) -> list
 
     model_path = os.path.join(tmp, "bare.bin")
     # in a fresh process, as train_classifier does (fastText diverges to NaN in long-lived processes)
-    error = _train_isolated(path, dict(epoch=25, lr=0.5, wordNgrams=2, dim=32, bucket=200_000, thread=1, seed=0,
-                                       verbose=0, minCount=1), model_path)
+    error = _train_isolated(
+        path,
+        dict(epoch=25, lr=0.5, wordNgrams=2, dim=32, bucket=200_000, thread=1, seed=0, verbose=0, minCount=1),
+        model_path,
+    )
     if error:
         raise RuntimeError(f"bare fastText training failed: {error}")
     model = fasttext.load_model(model_path)
@@ -153,13 +170,16 @@ def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         scores, model_path = ours(train, [t for t, _ in test], tmp, "heldout")
-        results["held-out"] = (evaluate(y_test, scores), evaluate(y_test, bare_scores(train, [t for t, _ in test], tmp)))
+        results["held-out"] = (
+            evaluate(y_test, scores),
+            evaluate(y_test, bare_scores(train, [t for t, _ in test], tmp)),
+        )
         adapted = {}
         for a, b in (("papers", "web"), ("web", "papers")):
             # the target domain in two halves: unlabeled text to adapt on, and the evaluation half
             target = list(domains[b])
             random.Random(2).shuffle(target)
-            unlabeled, te = [t for t, _ in target[: len(target) // 2]], target[len(target) // 2:]
+            unlabeled, te = [t for t, _ in target[: len(target) // 2]], target[len(target) // 2 :]
             tr = domains[a]
             y = [label for _, label in te]
             s, _ = ours(tr, [t for t, _ in te], tmp, f"{a}2{b}")
@@ -173,18 +193,26 @@ def main() -> int:
 
         print(f"\n{'split':<18}{'AUC ours':>10}{'AUC bare':>10}{'P':>8}{'R':>8}{'F1':>8}")
         for split, (mine, bare) in results.items():
-            print(f"{split:<18}{mine['auc']:>10.4f}{bare['auc']:>10.4f}{mine['precision']:>8.3f}"
-                  f"{mine['recall']:>8.3f}{mine['f1']:>8.3f}")
-        print(f"{'bootstrap (held-out)':<18}{boot['auc']:>8.4f}{'':>10}{boot['precision']:>8.3f}"
-              f"{boot['recall']:>8.3f}{boot['f1']:>8.3f}   rounds: "
-              + ", ".join(f"{h['math']}+/{h['other']}-/{h['unlabeled']}?" for h in history))
+            print(
+                f"{split:<18}{mine['auc']:>10.4f}{bare['auc']:>10.4f}{mine['precision']:>8.3f}"
+                f"{mine['recall']:>8.3f}{mine['f1']:>8.3f}"
+            )
+        print(
+            f"{'bootstrap (held-out)':<18}{boot['auc']:>8.4f}{'':>10}{boot['precision']:>8.3f}"
+            f"{boot['recall']:>8.3f}{boot['f1']:>8.3f}   rounds: "
+            + ", ".join(f"{h['math']}+/{h['other']}-/{h['unlabeled']}?" for h in history)
+        )
         for split, ev in adapted.items():
-            print(f"{split + ' adapted':<18}{ev['auc']:>10.4f}{'':>10}{ev['precision']:>8.3f}{ev['recall']:>8.3f}"
-                  f"{ev['f1']:>8.3f}   (labeled source + bootstrap on unlabeled target text)")
+            print(
+                f"{split + ' adapted':<18}{ev['auc']:>10.4f}{'':>10}{ev['precision']:>8.3f}{ev['recall']:>8.3f}"
+                f"{ev['f1']:>8.3f}   (labeled source + bootstrap on unlabeled target text)"
+            )
         print("\nscoring the ~2,000-character pieces above (every text shorter than the classified head):")
         throughput(model_path, [t for t, _ in pooled])
-        print(f"\nscoring whole documents ({len(WHOLE):,}: books, papers, threads, problems, pages, code files;"
-              f" only the head of each is classified, bare fastText reads all of it):")
+        print(
+            f"\nscoring whole documents ({len(WHOLE):,}: books, papers, threads, problems, pages, code files;"
+            f" only the head of each is classified, bare fastText reads all of it):"
+        )
         throughput(model_path, WHOLE, repeat=1)
     return 0
 
@@ -219,7 +247,7 @@ def throughput(model_path: str, texts: list[str], repeat: int = 8) -> None:
         return len(texts) / min(seconds)
 
     bare = best_rate(lambda: model.predict([" ".join(t.split()) for t in texts], k=2))
-    stage = best_rate(lambda: [clf.apply_batch(docs[i:i + BATCH_DOCS]) for i in range(0, len(docs), BATCH_DOCS)])
+    stage = best_rate(lambda: [clf.apply_batch(docs[i : i + BATCH_DOCS]) for i in range(0, len(docs), BATCH_DOCS)])
     # In a pipeline: a whole run over a JSONL source with the classifier as its only filter, minus the
     # same run without it (reading, the language stage's detection, tables, Beam start-up).
     with tempfile.TemporaryDirectory() as tmp:
@@ -229,7 +257,9 @@ def throughput(model_path: str, texts: list[str], repeat: int = 8) -> None:
         source = SourceSpec(kind="jsonl", path=jsonl, name="bench")
 
         def run(with_stage: bool) -> tuple[float, float]:
-            filters = FiltersSpec(math_classifier=ClassifierSpec(model=model_path, threshold=0.0) if with_stage else None)
+            filters = FiltersSpec(
+                math_classifier=ClassifierSpec(model=model_path, threshold=0.0) if with_stage else None
+            )
             recipe = Recipe(name="classifier-bench", sources=[source], filters=filters)
             start = time.perf_counter()
             p = beam.Pipeline(options=PipelineOptions(["--runner=FnApiRunner"]))
@@ -246,11 +276,13 @@ def throughput(model_path: str, texts: list[str], repeat: int = 8) -> None:
         (whole, busy_seconds) = min(with_stage for _, with_stage in runs)
     in_pipeline = len(texts) / max(1e-9, whole - floor)
     inside = len(texts) / max(1e-9, busy_seconds)
-    print(f"scoring {len(texts):,} documents: bare model.predict {bare:,.0f} docs/s; "
-          f"MathClassifier.apply_batch {stage:,.0f} docs/s = {stage / bare:.2f} x bare (goal >= 0.7)\n"
-          f"  in a whole run reading them from JSONL: the stage adds {whole - floor:.2f} s to "
-          f"{floor:.2f} s = {in_pipeline:,.0f} docs/s = {in_pipeline / bare:.2f} x bare; time inside the "
-          f"filter (Beam metric classifier_busy_us): {inside:,.0f} docs/s = {inside / bare:.2f} x bare")
+    print(
+        f"scoring {len(texts):,} documents: bare model.predict {bare:,.0f} docs/s; "
+        f"MathClassifier.apply_batch {stage:,.0f} docs/s = {stage / bare:.2f} x bare (goal >= 0.7)\n"
+        f"  in a whole run reading them from JSONL: the stage adds {whole - floor:.2f} s to "
+        f"{floor:.2f} s = {in_pipeline:,.0f} docs/s = {in_pipeline / bare:.2f} x bare; time inside the "
+        f"filter (Beam metric classifier_busy_us): {inside:,.0f} docs/s = {inside / bare:.2f} x bare"
+    )
 
 
 if __name__ == "__main__":

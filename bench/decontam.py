@@ -50,7 +50,7 @@ def clean_documents() -> list[str]:
         if "nonmath" in f.parts:
             continue
         words = f.read_text(encoding="utf-8", errors="replace").split(" ")
-        docs += [" ".join(words[i:i + 1500]) for i in range(0, len(words), 1500)]
+        docs += [" ".join(words[i : i + 1500]) for i in range(0, len(words), 1500)]
     for name in ("lean4", "coq", "isabelle", "haskell", "julia", "python", "cpp", "fortran", "agda"):
         docs += [r["content"] for r in jsonl(SHARED / "code" / f"{name}.jsonl")]
     return docs
@@ -80,13 +80,13 @@ def baseline_index(items, n):
     for it in items:
         words = it.text.lower().split()
         for i in range(len(words) - n + 1):
-            grams.setdefault(tuple(words[i:i + n]), (it.benchmark, it.item))
+            grams.setdefault(tuple(words[i : i + n]), (it.benchmark, it.item))
     return grams
 
 
 def baseline_match(text, grams, n):
     words = text.lower().split()
-    return {grams[g] for g in (tuple(words[i:i + n]) for i in range(len(words) - n + 1)) if g in grams}
+    return {grams[g] for g in (tuple(words[i : i + n]) for i in range(len(words) - n + 1)) if g in grams}
 
 
 def main() -> None:
@@ -99,16 +99,22 @@ def main() -> None:
     if not SHARED.is_dir():
         raise SystemExit(f"needs the real data in {SHARED} (set MATHCORPUS_SHARED_DATA)")
     n = args.n
-    specs = {"MATH": BenchmarkSpec(path=str(SHARED / "benchmarks/math/test.jsonl"), name="math",
-                                   fields=["problem", "solution"]),
-             "gsm8k": BenchmarkSpec(path=str(SHARED / "benchmarks/gsm8k/test.jsonl"), name="gsm8k",
-                                    fields=["question", "answer"])}
+    specs = {
+        "MATH": BenchmarkSpec(
+            path=str(SHARED / "benchmarks/math/test.jsonl"), name="math", fields=["problem", "solution"]
+        ),
+        "gsm8k": BenchmarkSpec(
+            path=str(SHARED / "benchmarks/gsm8k/test.jsonl"), name="gsm8k", fields=["question", "answer"]
+        ),
+    }
     items = {k: list(read_benchmark(s)) for k, s in specs.items()}
     all_items = items["MATH"] + items["gsm8k"]
     t0 = time.perf_counter()
     index = build_index(all_items, n)
-    print(f"index: {len(index):,} {n}-grams from {len({(i.benchmark, i.item) for i in all_items}):,} items "
-          f"({index.dropped_template_ngrams:,} template n-grams left out), built in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"index: {len(index):,} {n}-grams from {len({(i.benchmark, i.item) for i in all_items}):,} items "
+        f"({index.dropped_template_ngrams:,} template n-grams left out), built in {time.perf_counter() - t0:.1f} s"
+    )
     texts: dict[tuple, str] = {}
     for i in all_items:
         texts[(i.benchmark, i.item)] = texts.get((i.benchmark, i.item), "") + "\n" + i.text
@@ -127,8 +133,9 @@ def main() -> None:
                 flagged += bool(hits)
                 # the right item: one whose problem or solution holds the overlapped input / output
                 wanted = [" ".join(normalize_words(row.get(k) or "")[:20]) for k in ("input", "output")]
-                right += any(h["benchmark"] == specs[key].name and any(w and w in item_words(h) for w in wanted)
-                             for h in hits)
+                right += any(
+                    h["benchmark"] == specs[key].name and any(w and w in item_words(h) for w in wanted) for h in hits
+                )
     print(f"1. real OpenWebMath/MathStack overlaps: {flagged}/{total} flagged, {right}/{total} with the right item")
 
     # 2. planted recall
@@ -149,8 +156,10 @@ def main() -> None:
             hits = match_words(normalize_words(plant(host, by_item[key][0], rng, formatted)), index)
             found_problem += any((h["benchmark"], h["item"]) == key for h in hits)
         label = "reformatted" if formatted else "verbatim"
-        print(f"2. planted items, {label}: recall {found / len(chosen):.3f} (problem + solution), "
-              f"{found_problem / len(chosen):.3f} (problem/question alone; items under {n} words cannot match)")
+        print(
+            f"2. planted items, {label}: recall {found / len(chosen):.3f} (problem + solution), "
+            f"{found_problem / len(chosen):.3f} (problem/question alone; items under {n} words cannot match)"
+        )
 
     # 3. false positives on clean math documents
     counts = [max((h["matching_ngrams"] for h in match_words(normalize_words(d), index)), default=0) for d in clean]
@@ -170,9 +179,11 @@ def main() -> None:
         match_text(d, index)
     ours = time.perf_counter() - t0
     mb = sum(len(d.encode()) for d in clean) / 1e6
-    print(f"4. matching {len(clean):,} documents ({mb:.1f} MB), one core: {len(clean) / ours:,.0f} docs/s "
-          f"({mb / ours:.2f} MB/s) vs plain Python set of n-grams {len(clean) / base:,.0f} docs/s: "
-          f"ratio {base / ours:.2f} (the baseline does no normalization)")
+    print(
+        f"4. matching {len(clean):,} documents ({mb:.1f} MB), one core: {len(clean) / ours:,.0f} docs/s "
+        f"({mb / ours:.2f} MB/s) vs plain Python set of n-grams {len(clean) / base:,.0f} docs/s: "
+        f"ratio {base / ours:.2f} (the baseline does no normalization)"
+    )
     beam_stage(clean, specs, n)
 
 
@@ -185,18 +196,26 @@ def beam_stage(clean: list[str], specs: dict, n: int) -> None:
         with open(path, "w", encoding="utf-8") as fh:
             for i, d in enumerate(clean * 4):
                 fh.write(json.dumps({"id": f"d{i}", "text": d}) + "\n")
-        recipe = recipe_from_dict({
-            "name": "decontam-bench", "sources": [{"name": "docs", "kind": "jsonl", "path": path, "id_field": "id"}],
-            "decontaminate": {"benchmarks": [s.model_dump() for s in specs.values()], "ngram": n, "mode": "report"},
-            "output": os.path.join(tmp, "out")})
-        for label, beam_args in (("in-memory", []), ("2 processes", ["--direct_running_mode=multi_processing",
-                                                                     "--direct_num_workers=2"])):
+        recipe = recipe_from_dict(
+            {
+                "name": "decontam-bench",
+                "sources": [{"name": "docs", "kind": "jsonl", "path": path, "id_field": "id"}],
+                "decontaminate": {"benchmarks": [s.model_dump() for s in specs.values()], "ngram": n, "mode": "report"},
+                "output": os.path.join(tmp, "out"),
+            }
+        )
+        for label, beam_args in (
+            ("in-memory", []),
+            ("2 processes", ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]),
+        ):
             t0 = time.perf_counter()
             manifest = run_recipe(recipe, os.path.join(tmp, label.replace(" ", "-")), beam_args=beam_args)
             seconds = time.perf_counter() - t0
             docs = manifest["counts"]["input"]
-            print(f"   whole run (read JSONL, language filter, index, match, write), {label}: {docs:,} documents "
-                  f"in {seconds:.1f} s = {docs / seconds:,.0f} docs/s")
+            print(
+                f"   whole run (read JSONL, language filter, index, match, write), {label}: {docs:,} documents "
+                f"in {seconds:.1f} s = {docs / seconds:,.0f} docs/s"
+            )
 
 
 if __name__ == "__main__":

@@ -44,12 +44,37 @@ from mathcorpus.pipeline.dedup.minhash import (
 )
 from mathcorpus.pipeline.dedup.near import band_parts, bucket_edges, nodes
 
-MATH = ("let be the integral of over a field with prime ideal matrix sum where holds for all group ring "
-        "kernel image norm bound series converges compact open closed set map basis vector theorem lemma "
-        "proof suppose then hence therefore eigenvalue polynomial root degree finite infinite").split()
+MATH = (
+    "let be the integral of over a field with prime ideal matrix sum where holds for all group ring "
+    "kernel image norm bound series converges compact open closed set map basis vector theorem lemma "
+    "proof suppose then hence therefore eigenvalue polynomial root degree finite infinite"
+).split()
 LATEX = ["$x^2$", "$\\sum_{k=1}^n k$", "$\\int_0^1 f$", "$a_n \\to 0$", "$G/H$", "$\\mathbb{R}^n$"]
-CODE = ["def", "return", "import", "numpy", "as", "np", "for", "in", "range", "if", "else", "x", "y",
-        "np.linalg.solve", "=", "+", "*", "(", ")", ":", "self", "class", "while"]
+CODE = [
+    "def",
+    "return",
+    "import",
+    "numpy",
+    "as",
+    "np",
+    "for",
+    "in",
+    "range",
+    "if",
+    "else",
+    "x",
+    "y",
+    "np.linalg.solve",
+    "=",
+    "+",
+    "*",
+    "(",
+    ")",
+    ":",
+    "self",
+    "class",
+    "while",
+]
 
 
 def make_text(rng: random.Random) -> str:
@@ -87,8 +112,13 @@ def corpus(n: int, seed: int = 0):
     rng.shuffle(order)  # copies are not next to their sources
     position = {old: new for new, old in enumerate(order)}
     source = {position[k]: position[cluster[k]] for k in kind}
-    return [docs[i] for i in order], [cluster[i] for i in order], \
-        {position[k]: v for k, v in jaccard.items()}, {position[k]: v for k, v in kind.items()}, source
+    return (
+        [docs[i] for i in order],
+        [cluster[i] for i in order],
+        {position[k]: v for k, v in jaccard.items()},
+        {position[k]: v for k, v in kind.items()},
+        source,
+    )
 
 
 def evaluate(removed: dict[int, int], cluster: list[int], jaccard: dict, kind: dict, source: dict) -> dict:
@@ -100,9 +130,13 @@ def evaluate(removed: dict[int, int], cluster: list[int], jaccard: dict, kind: d
     def caught(d):  # the copy or its source was removed: the pair no longer both stays
         return d in removed or source[d] in removed
 
-    return {"precision": correct / max(1, len(removed)), "exact_recall": sum(map(caught, exact)) / max(1, len(exact)),
-            "near_recall": sum(map(caught, near)) / max(1, len(near)), "removed": len(removed),
-            "near_pairs": len(near)}
+    return {
+        "precision": correct / max(1, len(removed)),
+        "exact_recall": sum(map(caught, exact)) / max(1, len(exact)),
+        "near_recall": sum(map(caught, near)) / max(1, len(near)),
+        "removed": len(removed),
+        "near_pairs": len(near),
+    }
 
 
 def ours(texts: list[str], num_perm: int, bands: int, rows: int, batch: int = 512) -> dict[int, int]:
@@ -110,6 +144,7 @@ def ours(texts: list[str], num_perm: int, bands: int, rows: int, batch: int = 51
     ids = [f"d{i:07d}" for i in range(len(texts))]
     docs = [Document(id=i, text=t, source="b") for i, t in zip(ids, texts)]
     from mathcorpus.pipeline.dedup.exact import exact_key
+
     survivors_exact, removed = {}, {}
     for k, d in enumerate(docs):  # exact first, as the stage does
         key = exact_key(d.text)
@@ -120,7 +155,7 @@ def ours(texts: list[str], num_perm: int, bands: int, rows: int, batch: int = 51
     keep = np.array([k for k in range(len(docs)) if k not in removed], dtype=np.uint64)
     groups: dict[int, list] = {}
     for start in range(0, len(keep), batch):
-        nums = keep[start:start + batch]
+        nums = keep[start : start + batch]
         sigs = flat_signatures(*batch_shingle_hashes([docs[k].text for k in nums.tolist()], 5), perms)
         for r, part in band_parts(sigs, nums, None, bands, rows, 16):
             groups.setdefault(r, []).append(part)
@@ -142,8 +177,16 @@ def in_child(fn_name: str, *args):
         args_path, result_path = os.path.join(tmp, "args.pickle"), os.path.join(tmp, "result.pickle")
         with open(args_path, "wb") as fh:
             pickle.dump(args, fh)
-        subprocess.run([sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers.py"),
-                        fn_name, args_path, result_path], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers.py"),
+                fn_name,
+                args_path,
+                result_path,
+            ],
+            check=True,
+        )
         with open(result_path, "rb") as fh:
             return pickle.load(fh)
 
@@ -168,9 +211,15 @@ def _run_in_child(recipe: dict, out: str, beam_args: list[str]) -> tuple[float, 
 WHOLE_RUN_MEMORY: list[str] = []
 
 
-def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
-              beam_args: tuple[str, ...] = (), minhash_extra: dict | None = None,
-              split_bytes: int | None = None) -> tuple[float, dict[int, int], float]:
+def whole_run(
+    texts: list[str],
+    tmp: str,
+    num_perm: int,
+    fn_weight: float,
+    beam_args: tuple[str, ...] = (),
+    minhash_extra: dict | None = None,
+    split_bytes: int | None = None,
+) -> tuple[float, dict[int, int], float]:
     import multiprocessing
 
     import pyarrow.parquet as pq
@@ -179,30 +228,53 @@ def whole_run(texts: list[str], tmp: str, num_perm: int, fn_weight: float,
     with open(path, "w", encoding="utf-8") as fh:
         for i, t in enumerate(texts):
             fh.write(json.dumps({"id": f"d{i:07d}", "text": t}) + "\n")
-    recipe = {"name": "dedup-bench",
-              "sources": [{"name": "b", "kind": "jsonl", "path": path, "id_field": "id",
-                           **({"split_bytes": split_bytes} if split_bytes else {})}],
-              # in-process: signatures on both cores (minhash.threads); worker processes: one thread each
-              "dedup": {"exact": True, "minhash": {"num_perm": num_perm, "ngram": 5,
-                                                   "false_negative_weight": fn_weight,
-                                                   "threads": 1 if beam_args else min(2, os.cpu_count() or 1),
-                                                   **(minhash_extra or {})}},
-              "output": os.path.join(tmp, "out")}
+    recipe = {
+        "name": "dedup-bench",
+        "sources": [
+            {
+                "name": "b",
+                "kind": "jsonl",
+                "path": path,
+                "id_field": "id",
+                **({"split_bytes": split_bytes} if split_bytes else {}),
+            }
+        ],
+        # in-process: signatures on both cores (minhash.threads); worker processes: one thread each
+        "dedup": {
+            "exact": True,
+            "minhash": {
+                "num_perm": num_perm,
+                "ngram": 5,
+                "false_negative_weight": fn_weight,
+                "threads": 1 if beam_args else min(2, os.cpu_count() or 1),
+                **(minhash_extra or {}),
+            },
+        },
+        "output": os.path.join(tmp, "out"),
+    }
     # in a child process, so that its peak memory is the pipeline's, not this bench's corpus
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         seconds, own_mb, workers_mb = pool.apply(_run_in_child, (recipe, os.path.join(tmp, "out"), list(beam_args)))
     workers = [a.split("=")[1] for a in beam_args if a.startswith("--direct_num_workers=")]
     mode = f"{workers[0]} worker processes" if workers else "in-process FnApiRunner"
-    WHOLE_RUN_MEMORY.append(f"{len(texts):,} documents, {mode}: peak RSS {own_mb:,.0f} MB"
-                            + (f" (launcher), {workers_mb:,.0f} MB (largest worker)" if beam_args else ""))
-    rows = pq.read_table([str(p) for p in sorted((__import__("pathlib").Path(tmp) / "out" / "rejected").glob("*.parquet"))],
-                         columns=["id", "duplicate_of"]).to_pylist()
-    return (seconds, {int(r["id"].split("/d")[1]): int(r["duplicate_of"].split("/d")[1]) for r in rows if r["duplicate_of"]},
-            own_mb if not beam_args else workers_mb)
+    WHOLE_RUN_MEMORY.append(
+        f"{len(texts):,} documents, {mode}: peak RSS {own_mb:,.0f} MB"
+        + (f" (launcher), {workers_mb:,.0f} MB (largest worker)" if beam_args else "")
+    )
+    rows = pq.read_table(
+        [str(p) for p in sorted((__import__("pathlib").Path(tmp) / "out" / "rejected").glob("*.parquet"))],
+        columns=["id", "duplicate_of"],
+    ).to_pylist()
+    return (
+        seconds,
+        {int(r["id"].split("/d")[1]): int(r["duplicate_of"].split("/d")[1]) for r in rows if r["duplicate_of"]},
+        own_mb if not beam_args else workers_mb,
+    )
 
 
-def datatrove_minhash(texts: list[str], tmp: str, cluster: list[int], workers: int = 2
-                      ) -> tuple[float, dict[int, int], float]:
+def datatrove_minhash(
+    texts: list[str], tmp: str, cluster: list[int], workers: int = 2
+) -> tuple[float, dict[int, int], float]:
     """datatrove's 4-stage MinHash dedup (its defaults: 14 buckets x 8 hashes, 5-grams of its word
     tokenizer, 64-bit hashes) with a local executor on `workers` processes, reading the same JSONL.
     It does not say which copy a removed document duplicates: the survivor is taken to be a kept
@@ -238,24 +310,34 @@ def main() -> None:
     parser.add_argument("--fn-weight", type=float, default=0.95)
     parser.add_argument("--skip-datasketch", action="store_true")
     parser.add_argument("--skip-datatrove", action="store_true")
-    parser.add_argument("--workers-run", action="store_true",
-                        help="also run the whole recipe with Beam worker processes (one per --docs-per-worker "
-                             "documents, at least 2) and report the largest worker's peak memory")
+    parser.add_argument(
+        "--workers-run",
+        action="store_true",
+        help="also run the whole recipe with Beam worker processes (one per --docs-per-worker "
+        "documents, at least 2) and report the largest worker's peak memory",
+    )
     parser.add_argument("--docs-per-worker", type=int, default=10_000)
-    parser.add_argument("--verify-exact", action="store_true",
-                        help="also run the whole recipe with minhash.verify_exact (true Jaccard of the shingle sets)")
+    parser.add_argument(
+        "--verify-exact",
+        action="store_true",
+        help="also run the whole recipe with minhash.verify_exact (true Jaccard of the shingle sets)",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger().setLevel(logging.ERROR)
     bands, rows = choose_bands(0.8, args.num_perm, args.fn_weight)
-    print(f"bands x rows = {bands} x {rows}: P(candidate) at J=0.6/0.7/0.8/0.9 = "
-          + "/".join(f"{candidate_probability(s, bands, rows):.3f}" for s in (0.6, 0.7, 0.8, 0.9)))
+    print(
+        f"bands x rows = {bands} x {rows}: P(candidate) at J=0.6/0.7/0.8/0.9 = "
+        + "/".join(f"{candidate_probability(s, bands, rows):.3f}" for s in (0.6, 0.7, 0.8, 0.9))
+    )
     for n in args.docs:
         texts, cluster, jaccard, kind, source = corpus(n)
         mb = sum(len(t.encode()) for t in texts) / 1e6
-        print(f"\n{n:,} documents, {mb:.1f} MB: {sum(1 for k in kind.values() if k == 'exact'):,} exact copies, "
-              f"{sum(1 for k in kind.values() if k == 'near'):,} near copies "
-              f"({sum(1 for d in jaccard if jaccard[d] >= 0.8):,} with Jaccard >= 0.8)")
+        print(
+            f"\n{n:,} documents, {mb:.1f} MB: {sum(1 for k in kind.values() if k == 'exact'):,} exact copies, "
+            f"{sum(1 for k in kind.values() if k == 'near'):,} near copies "
+            f"({sum(1 for d in jaccard if jaccard[d] >= 0.8):,} with Jaccard >= 0.8)"
+        )
         rows_out = []
         t0 = time.perf_counter()
         removed = ours(texts, args.num_perm, bands, rows)
@@ -265,8 +347,9 @@ def main() -> None:
             rows_out.append(("mathcorpus run (Beam, whole)", seconds, removed, peak))
         if args.verify_exact:
             with tempfile.TemporaryDirectory() as tmp:
-                seconds, removed, peak = whole_run(texts, tmp, args.num_perm, args.fn_weight,
-                                                   minhash_extra={"verify_exact": True})
+                seconds, removed, peak = whole_run(
+                    texts, tmp, args.num_perm, args.fn_weight, minhash_extra={"verify_exact": True}
+                )
                 rows_out.append(("mathcorpus run (exact Jaccard)", seconds, removed, peak))
         if args.workers_run:
             with tempfile.TemporaryDirectory() as tmp:
@@ -274,9 +357,14 @@ def main() -> None:
                 # not comparable on 2 cores); the input is read in byte ranges of a worker's share.
                 workers = max(2, -(-n // args.docs_per_worker))
                 share = int(mb * 1e6 / workers) + 1
-                seconds, removed, peak = whole_run(texts, tmp, args.num_perm, args.fn_weight,
-                                                   ("--direct_running_mode=multi_processing",
-                                                    f"--direct_num_workers={workers}"), split_bytes=share)
+                seconds, removed, peak = whole_run(
+                    texts,
+                    tmp,
+                    args.num_perm,
+                    args.fn_weight,
+                    ("--direct_running_mode=multi_processing", f"--direct_num_workers={workers}"),
+                    split_bytes=share,
+                )
                 rows_out.append((f"mathcorpus run ({workers} workers)", seconds, removed, peak))
         if not args.skip_datatrove:
             try:
@@ -292,13 +380,17 @@ def main() -> None:
             rows_out.append(("datasketch loop (b=9, r=13)", seconds, removed, peak))
         base = rows_out[-1][1]
         base_name = rows_out[-1][0].split(" (")[0]
-        print(f"{'method':<34}{'seconds':>9}{'docs/s':>9}{'MB/s':>7}{'precision':>11}{'exact rec':>11}"
-              f"{'near rec':>10}{'x ' + base_name:>20}{'peak MB':>9}")
+        print(
+            f"{'method':<34}{'seconds':>9}{'docs/s':>9}{'MB/s':>7}{'precision':>11}{'exact rec':>11}"
+            f"{'near rec':>10}{'x ' + base_name:>20}{'peak MB':>9}"
+        )
         for name, seconds, removed, peak in rows_out:
             m = evaluate(removed, cluster, jaccard, kind, source)
-            print(f"{name:<34}{seconds:>9.1f}{n / seconds:>9.0f}{mb / seconds:>7.2f}{m['precision']:>11.4f}"
-                  f"{m['exact_recall']:>11.4f}{m['near_recall']:>10.4f}{base / seconds:>20.1f}"
-                  f"{(f'{peak:,.0f}' if peak else '-'):>9}")
+            print(
+                f"{name:<34}{seconds:>9.1f}{n / seconds:>9.0f}{mb / seconds:>7.2f}{m['precision']:>11.4f}"
+                f"{m['exact_recall']:>11.4f}{m['near_recall']:>10.4f}{base / seconds:>20.1f}"
+                f"{(f'{peak:,.0f}' if peak else '-'):>9}"
+            )
         ours_peak = next((peak for name, _, _, peak in rows_out if name == "mathcorpus run (Beam, whole)"), None)
         for name, _, _, peak in rows_out:
             if ours_peak and peak and not name.startswith("mathcorpus"):

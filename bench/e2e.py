@@ -40,10 +40,13 @@ def main() -> None:
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, beam_args in [("in-memory", []),
-                                 (f"multi_processing x{args.workers}",
-                                  ["--direct_running_mode=multi_processing",
-                                   f"--direct_num_workers={args.workers}"])]:
+        for label, beam_args in [
+            ("in-memory", []),
+            (
+                f"multi_processing x{args.workers}",
+                ["--direct_running_mode=multi_processing", f"--direct_num_workers={args.workers}"],
+            ),
+        ]:
             t0 = time.perf_counter()
             manifest = run_recipe(recipe, os.path.join(tmp, label.split()[0]), beam_args=beam_args)
             seconds = time.perf_counter() - t0
@@ -55,8 +58,10 @@ def main() -> None:
     print(f"baseline (read every input file once): {read_seconds:.2f} s")
     print(f"{'run':<24}{'seconds':>9}{'docs/s':>10}{'MB/s':>8}{'tokens/s':>11}{'x baseline':>12}")
     for label, seconds, manifest in rows:
-        print(f"{label:<24}{seconds:>9.1f}{docs / seconds:>10.1f}{mb / seconds:>8.2f}"
-              f"{manifest['tokens']['total'] / seconds:>11,.0f}{seconds / max(read_seconds, 1e-9):>12.0f}")
+        print(
+            f"{label:<24}{seconds:>9.1f}{docs / seconds:>10.1f}{mb / seconds:>8.2f}"
+            f"{manifest['tokens']['total'] / seconds:>11,.0f}{seconds / max(read_seconds, 1e-9):>12.0f}"
+        )
 
 
 if __name__ == "__main__":

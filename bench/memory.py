@@ -23,9 +23,11 @@ import time
 
 import yaml
 
-WORDS = ("let be the integral of over a field with prime ideal matrix sum where holds for all group ring "
-         "kernel image norm bound series converges compact open closed set map basis vector theorem lemma "
-         "proof suppose then hence therefore derivative limit polynomial root eigenvalue").split()
+WORDS = (
+    "let be the integral of over a field with prime ideal matrix sum where holds for all group ring "
+    "kernel image norm bound series converges compact open closed set map basis vector theorem lemma "
+    "proof suppose then hence therefore derivative limit polynomial root eigenvalue"
+).split()
 
 
 def write_corpus(path: str, docs: int) -> None:
@@ -51,16 +53,26 @@ def write_corpus(path: str, docs: int) -> None:
 
 
 def recipe(kind: str, corpus: str, tmp: str) -> dict:
-    out = {"name": f"memory-{kind}", "sources": [{"name": "docs", "kind": "jsonl", "path": corpus,
-                                                   "id_field": "id", "doc_kind": "text"}],
-           "dedup": {"exact": True, "minhash": {"num_perm": 128}}}
+    out = {
+        "name": f"memory-{kind}",
+        "sources": [{"name": "docs", "kind": "jsonl", "path": corpus, "id_field": "id", "doc_kind": "text"}],
+        "dedup": {"exact": True, "minhash": {"num_perm": 128}},
+    }
     if kind == "all":
-        out["filters"] = {"language": {}, "quality": {"min_chars": 100},
-                          "math_classifier": {"model": os.path.join(tmp, "clf.bin"), "threshold": 0.1,
-                                              "train_if_missing": {"unlabeled": [corpus + ".head"]}}}
+        out["filters"] = {
+            "language": {},
+            "quality": {"min_chars": 100},
+            "math_classifier": {
+                "model": os.path.join(tmp, "clf.bin"),
+                "threshold": 0.1,
+                "train_if_missing": {"unlabeled": [corpus + ".head"]},
+            },
+        }
         out["decontaminate"] = {"benchmarks": [os.path.join(tmp, "bench.jsonl")]}
-        out["tokenize"] = {"tokenizer": os.path.join(tmp, "tok.json"),
-                           "train_if_missing": {"inputs": [corpus + ".head"], "vocab_size": 4000}}
+        out["tokenize"] = {
+            "tokenizer": os.path.join(tmp, "tok.json"),
+            "train_if_missing": {"inputs": [corpus + ".head"], "vocab_size": 4000},
+        }
     return out
 
 
@@ -120,8 +132,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         with open(os.path.join(tmp, "bench.jsonl"), "w") as fh:
-            fh.write(json.dumps({"text": "Let the integral of the polynomial over the field be bounded by "
-                                         "the norm of the kernel for all prime ideals of the ring"}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "text": "Let the integral of the polynomial over the field be bounded by "
+                        "the norm of the kernel for all prime ideals of the ring"
+                    }
+                )
+                + "\n"
+            )
         first: dict = {}
         for docs in args.docs:
             corpus = os.path.join(tmp, f"docs-{docs}.jsonl")
@@ -142,12 +161,16 @@ def main() -> None:
                     seconds, peak = results["this"]
                     key = (kind, workers)
                     first.setdefault(key, peak)
-                    line = (f"{kind:<5} {docs:>9,} docs {mb:8.0f} MB  workers {workers}: {seconds:7.1f} s  "
-                            f"peak {peak:7.0f} MB ({peak / mb:.2f}x input, {peak / first[key]:.2f}x the first size)")
+                    line = (
+                        f"{kind:<5} {docs:>9,} docs {mb:8.0f} MB  workers {workers}: {seconds:7.1f} s  "
+                        f"peak {peak:7.0f} MB ({peak / mb:.2f}x input, {peak / first[key]:.2f}x the first size)"
+                    )
                     if "baseline" in results:
                         b_seconds, b_peak = results["baseline"]
-                        line += (f"  | baseline {b_seconds:.1f} s, {b_peak:.0f} MB: time {seconds / b_seconds:.2f}x, "
-                                 f"memory {peak / b_peak:.2f}x")
+                        line += (
+                            f"  | baseline {b_seconds:.1f} s, {b_peak:.0f} MB: time {seconds / b_seconds:.2f}x, "
+                            f"memory {peak / b_peak:.2f}x"
+                        )
                     print(line, flush=True)
             os.remove(corpus)
 

@@ -27,7 +27,7 @@ def datasketch_loop(texts: list[str], num_perm: int, threshold: float) -> dict[i
     removed = {}
     for k, text in enumerate(texts):
         words = word.findall(text.lower())
-        shingles = {" ".join(words[i:i + 5]).encode() for i in range(max(1, len(words) - 4))}
+        shingles = {" ".join(words[i : i + 5]).encode() for i in range(max(1, len(words) - 4))}
         m = MinHash(num_perm=num_perm, seed=1)
         m.update_batch(list(shingles))
         hits = lsh.query(m)
@@ -93,19 +93,35 @@ def datatrove_pipeline(tmp: str, tasks: int, workers: int) -> tuple[float, set[i
     logs = os.path.join(tmp, "logs")
     common = dict(workers=workers, skip_completed=False)
     t0 = time.perf_counter()
-    LocalPipelineExecutor(pipeline=[JsonlReader(data), MinhashDedupSignature(os.path.join(tmp, "sigs"), config=config)],
-                          tasks=tasks, logging_dir=os.path.join(logs, "1"), **common).run()
-    LocalPipelineExecutor(pipeline=[MinhashDedupBuckets(os.path.join(tmp, "sigs"), os.path.join(tmp, "buckets"),
-                                                        config=config)],
-                          tasks=config.num_buckets, logging_dir=os.path.join(logs, "2"), **common).run()
-    LocalPipelineExecutor(pipeline=[MinhashDedupCluster(os.path.join(tmp, "buckets"), os.path.join(tmp, "ids"),
-                                                        config=config)],
-                          tasks=1, logging_dir=os.path.join(logs, "3"), workers=1, skip_completed=False).run()
-    LocalPipelineExecutor(pipeline=[JsonlReader(data),
-                                    MinhashDedupFilter(os.path.join(tmp, "ids"),
-                                                       exclusion_writer=JsonlWriter(os.path.join(tmp, "removed"))),
-                                    JsonlWriter(os.path.join(tmp, "kept"))],
-                          tasks=tasks, logging_dir=os.path.join(logs, "4"), **common).run()
+    LocalPipelineExecutor(
+        pipeline=[JsonlReader(data), MinhashDedupSignature(os.path.join(tmp, "sigs"), config=config)],
+        tasks=tasks,
+        logging_dir=os.path.join(logs, "1"),
+        **common,
+    ).run()
+    LocalPipelineExecutor(
+        pipeline=[MinhashDedupBuckets(os.path.join(tmp, "sigs"), os.path.join(tmp, "buckets"), config=config)],
+        tasks=config.num_buckets,
+        logging_dir=os.path.join(logs, "2"),
+        **common,
+    ).run()
+    LocalPipelineExecutor(
+        pipeline=[MinhashDedupCluster(os.path.join(tmp, "buckets"), os.path.join(tmp, "ids"), config=config)],
+        tasks=1,
+        logging_dir=os.path.join(logs, "3"),
+        workers=1,
+        skip_completed=False,
+    ).run()
+    LocalPipelineExecutor(
+        pipeline=[
+            JsonlReader(data),
+            MinhashDedupFilter(os.path.join(tmp, "ids"), exclusion_writer=JsonlWriter(os.path.join(tmp, "removed"))),
+            JsonlWriter(os.path.join(tmp, "kept")),
+        ],
+        tasks=tasks,
+        logging_dir=os.path.join(logs, "4"),
+        **common,
+    ).run()
     seconds = time.perf_counter() - t0
     import gzip as _gzip
 

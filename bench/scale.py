@@ -23,8 +23,10 @@ from mathcorpus.pipeline.assets import ensure_assets
 from mathcorpus.pipeline.build import run_recipe
 from mathcorpus.recipe import bundled_recipe, load_recipe, recipe_from_dict
 
-WORDS = ("let be the integral of over a field with prime ideal matrix sum where holds for all group ring "
-         "kernel image norm bound series converges compact open closed set map basis vector").split()
+WORDS = (
+    "let be the integral of over a field with prime ideal matrix sum where holds for all group ring "
+    "kernel image norm bound series converges compact open closed set map basis vector"
+).split()
 
 
 def synthetic(root: str, docs: int) -> str:
@@ -58,15 +60,23 @@ def main() -> None:
         demo = load_recipe(bundled_recipe("demo"))
         ensure_assets(demo)
         path = synthetic(tmp, args.docs)
-        big = recipe_from_dict({
-            "name": "scale", "sources": [{"name": "docs", "kind": "jsonl", "path": path, "id_field": "id",
-                                          "split_bytes": 4 << 20}],
-            "filters": {"quality": {"min_chars": 100}},
-            "dedup": {"exact": True, "minhash": {"num_perm": 64, "threshold": 0.8}},
-            "decontaminate": {"benchmarks": [os.path.join(tmp, "bench.jsonl")], "mode": "report"},
-            "tokenize": {"tokenizer": os.path.join(tmp, "tok.json"), "seq_len": 2048, "shard_tokens": 2_000_000,
-                         "train_if_missing": {"inputs": [path], "vocab_size": 2000}},
-            "output": os.path.join(tmp, "unused")}, base_dir=tmp)
+        big = recipe_from_dict(
+            {
+                "name": "scale",
+                "sources": [{"name": "docs", "kind": "jsonl", "path": path, "id_field": "id", "split_bytes": 4 << 20}],
+                "filters": {"quality": {"min_chars": 100}},
+                "dedup": {"exact": True, "minhash": {"num_perm": 64, "threshold": 0.8}},
+                "decontaminate": {"benchmarks": [os.path.join(tmp, "bench.jsonl")], "mode": "report"},
+                "tokenize": {
+                    "tokenizer": os.path.join(tmp, "tok.json"),
+                    "seq_len": 2048,
+                    "shard_tokens": 2_000_000,
+                    "train_if_missing": {"inputs": [path], "vocab_size": 2000},
+                },
+                "output": os.path.join(tmp, "unused"),
+            },
+            base_dir=tmp,
+        )
         ensure_assets(big)
         size = os.path.getsize(path) / 1e6
         print(f"cores: {os.cpu_count()}; synthetic corpus: {args.docs:,} documents, {size:.1f} MB")
@@ -76,8 +86,10 @@ def main() -> None:
                 seconds, manifest = timed(recipe, os.path.join(tmp, f"{name}-{workers}"), workers)
                 base = base or seconds
                 docs = manifest["counts"]["input"]
-                print(f"{name:<10} {workers} worker(s): {seconds:7.1f} s  {docs / seconds:8.0f} docs/s  "
-                      f"speedup x{base / seconds:.2f}")
+                print(
+                    f"{name:<10} {workers} worker(s): {seconds:7.1f} s  {docs / seconds:8.0f} docs/s  "
+                    f"speedup x{base / seconds:.2f}"
+                )
 
 
 if __name__ == "__main__":

@@ -93,15 +93,17 @@ def read_floor(jsonl: str, out: str) -> float:
     return time.perf_counter() - t0
 
 
-def bare_encode(tokenizer_path: str, texts: list[str], batch: int, numbers: str = "default",
-                method: str = "encode_batch") -> float:
+def bare_encode(
+    tokenizer_path: str, texts: list[str], batch: int, numbers: str = "default", method: str = "encode_batch"
+) -> float:
     """Bare `encode_batch`; for split_digits, of the tokenizer with the same Digits pre-tokenizer."""
-    tokenizer = Encoder(load_tokenizer(tokenizer_path),
-                        numbers="split_digits" if numbers == "split_digits" else "default").tokenizer
+    tokenizer = Encoder(
+        load_tokenizer(tokenizer_path), numbers="split_digits" if numbers == "split_digits" else "default"
+    ).tokenizer
     encode = getattr(tokenizer, method)
     t0 = time.perf_counter()
     for i in range(0, len(texts), batch):
-        encode(texts[i:i + batch], add_special_tokens=False)
+        encode(texts[i : i + batch], add_special_tokens=False)
     return time.perf_counter() - t0
 
 
@@ -126,27 +128,50 @@ def main() -> None:
             fh.writelines(json.dumps({"id": f"d{i:07d}", "text": t}) + "\n" for i, t in enumerate(texts))
         bares = {mode: bare_encode(tok_path, texts, args.batch_size, mode) for mode in ("default", "split_digits")}
         for mode, bare in bares.items():
-            print(f"baseline: bare Tokenizer.encode_batch ({mode}), batches of {args.batch_size}: {bare:.2f} s, "
-                  f"{mb / bare:.2f} MB/s")
+            print(
+                f"baseline: bare Tokenizer.encode_batch ({mode}), batches of {args.batch_size}: {bare:.2f} s, "
+                f"{mb / bare:.2f} MB/s"
+            )
         fast = bare_encode(tok_path, texts, args.batch_size, "default", method="encode_batch_fast")
-        print(f"for reference: bare encode_batch_fast (default; what the stage calls): {fast:.2f} s, "
-              f"{mb / fast:.2f} MB/s")
+        print(
+            f"for reference: bare encode_batch_fast (default; what the stage calls): {fast:.2f} s, {mb / fast:.2f} MB/s"
+        )
         floor = read_floor(jsonl, os.path.join(tmp, "floor"))
         print(f"floor: the same run without the tokenizer (read, tables, manifest): {floor:.2f} s")
-        print(f"{'stage':<30}{'seconds':>9}{'MB/s':>8}{'tokens':>14}{'shards':>8}{'vs bare':>9}"
-              f"{'vs bare, floor excluded':>25}")
-        for name, extra in [("packed, default", {}), ("packed, split_digits", {"numbers": "split_digits"}),
-                            ("packed, xval", {"numbers": "xval"}), ("unpacked, default", {"packing": "unpacked"})]:
-            spec = TokenizeSpec(tokenizer=tok_path, seq_len=args.seq_len, shard_tokens=args.shard_tokens,
-                                batch_size=args.batch_size, **extra)
+        print(
+            f"{'stage':<30}{'seconds':>9}{'MB/s':>8}{'tokens':>14}{'shards':>8}{'vs bare':>9}"
+            f"{'vs bare, floor excluded':>25}"
+        )
+        for name, extra in [
+            ("packed, default", {}),
+            ("packed, split_digits", {"numbers": "split_digits"}),
+            ("packed, xval", {"numbers": "xval"}),
+            ("unpacked, default", {"packing": "unpacked"}),
+        ]:
+            spec = TokenizeSpec(
+                tokenizer=tok_path,
+                seq_len=args.seq_len,
+                shard_tokens=args.shard_tokens,
+                batch_size=args.batch_size,
+                **extra,
+            )
             out = os.path.join(tmp, name.replace(", ", "-"))
             seconds = run_stage(jsonl, spec, out)
             bare = bares["split_digits" if spec.numbers == "split_digits" else "default"]
             shards = sorted(Path(out, "shards").glob("*.arrow"))
-            tokens = sum(pa.ipc.open_stream(pa.memory_map(str(s))).read_all().column("input_ids")
-                         .combine_chunks().flatten().__len__() for s in shards)
-            print(f"{name:<30}{seconds:>9.2f}{mb / seconds:>8.2f}{tokens:>14,}{len(shards):>8}"
-                  f"{bare / seconds:>9.2f}{bare / max(seconds - floor, 1e-9):>25.2f}")
+            tokens = sum(
+                pa.ipc.open_stream(pa.memory_map(str(s)))
+                .read_all()
+                .column("input_ids")
+                .combine_chunks()
+                .flatten()
+                .__len__()
+                for s in shards
+            )
+            print(
+                f"{name:<30}{seconds:>9.2f}{mb / seconds:>8.2f}{tokens:>14,}{len(shards):>8}"
+                f"{bare / seconds:>9.2f}{bare / max(seconds - floor, 1e-9):>25.2f}"
+            )
 
         # Reader: a manifest-only run folder over the packed default shards.
         out = os.path.join(tmp, "packed-default")
@@ -166,8 +191,10 @@ def main() -> None:
         streamed = sum(len(row["input_ids"]) for row in mathcorpus.shards.open(out, seed=0))
         reader = time.perf_counter() - t0
         assert streamed == raw_tokens
-        print(f"reader: {streamed / reader:,.0f} tokens/s row by row (seeded shuffle) vs raw pyarrow "
-              f"{raw_tokens / raw:,.0f} tokens/s: ratio {raw / reader:.2f}")
+        print(
+            f"reader: {streamed / reader:,.0f} tokens/s row by row (seeded shuffle) vs raw pyarrow "
+            f"{raw_tokens / raw:,.0f} tokens/s: ratio {raw / reader:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -23,7 +23,10 @@ logging.basicConfig(level=logging.ERROR)
 
 app = typer.Typer(
     help="Build math pretraining corpora: sources -> filters -> dedup -> decontamination -> token shards.",
-    no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -60,8 +63,7 @@ def _summary_table(manifest: dict, out: str, seconds: float | None) -> Table:
         table.add_row(f"  dropped: {reason}", f"{n:,}")
     for source, c in counts["by_source"].items():  # the invariant, per source, as checked by the run
         dropped = sum(c["dropped"].values())
-        table.add_row(f"  {source}: input = kept + dropped",
-                      f"{c['input']:,} = {c['kept']:,} + {dropped:,}")
+        table.add_row(f"  {source}: input = kept + dropped", f"{c['input']:,} = {c['kept']:,} + {dropped:,}")
     table.add_row("tokens (in shards)", f"{tokens['total']:,}")
     table.add_row("shards written", f"{len(manifest['shards']):,}")
     table.add_row("contamination hits", f"{manifest['contamination']['hits']:,}")
@@ -72,10 +74,12 @@ def _summary_table(manifest: dict, out: str, seconds: float | None) -> Table:
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def run(ctx: typer.Context,
-        recipe: Optional[Path] = typer.Argument(None, help="Recipe YAML (default: the bundled demo)."),
-        output: Optional[str] = typer.Option(None, "--output", "-o", help="Output folder (overrides the recipe's)."),
-        force: bool = typer.Option(False, "--force", help="Redo a run whose output folder is already finished.")):
+def run(
+    ctx: typer.Context,
+    recipe: Optional[Path] = typer.Argument(None, help="Recipe YAML (default: the bundled demo)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output folder (overrides the recipe's)."),
+    force: bool = typer.Option(False, "--force", help="Redo a run whose output folder is already finished."),
+):
     """Run a recipe (default: the bundled demo). Extra arguments go to Beam, e.g. --direct_num_workers=2."""
     from mathcorpus.filters.classifier import ClassifierError
     from mathcorpus.pipeline.build import OutputExists, run_recipe
@@ -91,8 +95,9 @@ def run(ctx: typer.Context,
         _fail(str(err))
     out = _out(output) if output else parsed.output
     started = time.time()
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err_console, transient=True) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True
+    ) as progress:
         task = progress.add_task(f"{parsed.name}: starting", total=None)
         status = lambda msg: progress.update(task, description=f"{parsed.name}: {msg}")  # noqa: E731
         try:
@@ -127,37 +132,57 @@ def stats_summary(out: str, manifest: dict) -> dict:
     t = manifest["tokens"]
     tok = manifest.get("tokenizer") or {}
     return {
-        "output": str(out), "name": manifest["name"],
-        "tokens": tokens, "rows": rows, "shards": len(manifest["shards"]),
+        "output": str(out),
+        "name": manifest["name"],
+        "tokens": tokens,
+        "rows": rows,
+        "shards": len(manifest["shards"]),
         "manifest_tokens": t["total"],
-        "document_tokens": t["document_tokens"], "padding_tokens": t["padding"],
+        "document_tokens": t["document_tokens"],
+        "padding_tokens": t["padding"],
         "dropped_tail_tokens": t["dropped_tail"],
-        "dtype": tok.get("dtype"), "packing": tok.get("packing"), "numbers": tok.get("numbers"),
+        "dtype": tok.get("dtype"),
+        "packing": tok.get("packing"),
+        "numbers": tok.get("numbers"),
         "seq_len": tok.get("seq_len"),
-        "documents": {"input": manifest["counts"]["input"], "kept": manifest["counts"]["kept"],
-                      "dropped": manifest["counts"]["dropped"]},
-        "by_source": {src: {"input_documents": c["input"], "kept_documents": c["kept"],
-                            "tokens": t["by_source"].get(src, 0),
-                            "languages": t.get("by_source_language", {}).get(src, {})}
-                      for src, c in manifest["counts"]["by_source"].items()},
-        "by_language": {lang: {"documents": t.get("documents_by_language", {}).get(lang, 0), "tokens": n}
-                        for lang, n in t["by_language"].items()},
+        "documents": {
+            "input": manifest["counts"]["input"],
+            "kept": manifest["counts"]["kept"],
+            "dropped": manifest["counts"]["dropped"],
+        },
+        "by_source": {
+            src: {
+                "input_documents": c["input"],
+                "kept_documents": c["kept"],
+                "tokens": t["by_source"].get(src, 0),
+                "languages": t.get("by_source_language", {}).get(src, {}),
+            }
+            for src, c in manifest["counts"]["by_source"].items()
+        },
+        "by_language": {
+            lang: {"documents": t.get("documents_by_language", {}).get(lang, 0), "tokens": n}
+            for lang, n in t["by_language"].items()
+        },
         **({"num_values": manifest["numbers"]} if "numbers" in manifest else {}),
         "languages": manifest.get("languages", {}),
     }
 
 
 @app.command()
-def stats(out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL)."),
-          as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON.")):
+def stats(
+    out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+):
     """Tokens, rows and documents by source and language, recounted from the shards."""
     manifest = _read_manifest(out)
     summary = stats_summary(out, manifest)
     if as_json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     else:
-        title = (f"{out}: {summary['tokens']:,} tokens in {summary['rows']:,} rows, {summary['shards']} shards"
-                 f" ({summary['dtype']}, {summary['packing']}, numbers: {summary['numbers']})")
+        title = (
+            f"{out}: {summary['tokens']:,} tokens in {summary['rows']:,} rows, {summary['shards']} shards"
+            f" ({summary['dtype']}, {summary['packing']}, numbers: {summary['numbers']})"
+        )
         table = Table(title=title, title_justify="left")
         for col in ("source", "input docs", "kept docs", "tokens"):
             table.add_column(col, justify="left" if col == "source" else "right")
@@ -172,8 +197,10 @@ def stats(out: str = typer.Argument(..., help="Output folder of a run (a local p
         console.print(langs)
         if summary["languages"]:
             counted = any("tokens" in c["seen"] for c in summary["languages"].values())
-            rules = Table(title=f"language stage: files{' (tokens)' if counted else ''} seen, kept and dropped "
-                                "by rule", title_justify="left")
+            rules = Table(
+                title=f"language stage: files{' (tokens)' if counted else ''} seen, kept and dropped by rule",
+                title_justify="left",
+            )
             for col in ("language", "analysis", "seen", "kept", "dropped by rule"):
                 rules.add_column(col, justify="right" if col in ("seen", "kept") else "left")
 
@@ -182,19 +209,28 @@ def stats(out: str = typer.Argument(..., help="Output folder of a run (a local p
 
             for language, c in summary["languages"].items():
                 dropped = ", ".join(f"{reason} {files_tokens(d)}" for reason, d in c["dropped"].items())
-                rules.add_row(language, "/".join(c["analysis"]) or "-", files_tokens(c["seen"]),
-                              files_tokens(c["kept"]), dropped or "-")
+                rules.add_row(
+                    language,
+                    "/".join(c["analysis"]) or "-",
+                    files_tokens(c["seen"]),
+                    files_tokens(c["kept"]),
+                    dropped or "-",
+                )
             console.print(rules)
-        console.print(f"document tokens {summary['document_tokens']:,} + padding {summary['padding_tokens']:,} "
-                      f"- dropped tail {summary['dropped_tail_tokens']:,} = {summary['manifest_tokens']:,} "
-                      "in shards")
+        console.print(
+            f"document tokens {summary['document_tokens']:,} + padding {summary['padding_tokens']:,} "
+            f"- dropped tail {summary['dropped_tail_tokens']:,} = {summary['manifest_tokens']:,} "
+            "in shards"
+        )
         if "num_values" in summary:
             nv = summary["num_values"]
-            console.print(f"[NUM] values: {nv['count']:,} numbers, mean {nv['mean']}, std {nv['std']}, "
-                          f"min {nv['min']}, max {nv['max']}", highlight=False)
+            console.print(
+                f"[NUM] values: {nv['count']:,} numbers, mean {nv['mean']}, std {nv['std']}, "
+                f"min {nv['min']}, max {nv['max']}",
+                highlight=False,
+            )
     if summary["tokens"] != summary["manifest_tokens"]:
-        _fail(f"shards hold {summary['tokens']:,} tokens but the manifest says {summary['manifest_tokens']:,}",
-              code=1)
+        _fail(f"shards hold {summary['tokens']:,} tokens but the manifest says {summary['manifest_tokens']:,}", code=1)
 
 
 def _document_index(out: str) -> dict[str, tuple[str, str]]:
@@ -228,12 +264,14 @@ def decode_row(tokenizer, ids: list[int], values: list[float] | None, num_id: in
 
 
 @app.command()
-def sample(out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL)."),
-           n: int = typer.Option(3, "-n", help="How many rows to show."),
-           source: Optional[str] = typer.Option(None, "--source", help="Only rows with tokens of this source."),
-           language: Optional[str] = typer.Option(None, "--language", help="Only rows with this language."),
-           seed: int = typer.Option(0, help="Seed for picking rows."),
-           chars: int = typer.Option(1200, help="Show at most this many characters per row.")):
+def sample(
+    out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL)."),
+    n: int = typer.Option(3, "-n", help="How many rows to show."),
+    source: Optional[str] = typer.Option(None, "--source", help="Only rows with tokens of this source."),
+    language: Optional[str] = typer.Option(None, "--language", help="Only rows with this language."),
+    seed: int = typer.Option(0, help="Seed for picking rows."),
+    chars: int = typer.Option(1200, help="Show at most this many characters per row."),
+):
     """Decoded sample rows from the shards, with the documents they come from (code highlighted)."""
     from rich.syntax import Syntax
 
@@ -246,8 +284,12 @@ def sample(out: str = typer.Argument(..., help="Output folder of a run (a local 
         _fail("this run wrote no shards")
     info = manifest["tokenizer"]
     try:  # the same policy as the run: the [NUM] token exists even if the run added it
-        encoder = Encoder(load_tokenizer(info["path"]), numbers=info.get("numbers") or "default",
-                          add_eos=False, num_token=info.get("num_token") or "[NUM]")
+        encoder = Encoder(
+            load_tokenizer(info["path"]),
+            numbers=info.get("numbers") or "default",
+            add_eos=False,
+            num_token=info.get("num_token") or "[NUM]",
+        )
     except TokenizerError as err:
         _fail(str(err))
     index = _document_index(out)
@@ -280,8 +322,11 @@ def sample(out: str = typer.Argument(..., help="Output folder of a run (a local 
             langs = {index.get(d, (None, "unknown"))[1] for d in doc_ids[row]}
             subtitle = ", ".join(f"{d} ({'/'.join(index.get(d, ('?', '?')))})" for d in doc_ids[row])[:200]
             lang = langs.pop() if len(langs) == 1 else None
-            body = (Syntax(text, lang, word_wrap=True, theme="ansi_dark")
-                    if lang and lang not in ("natural", "unknown", "markdown", "text") else text)
+            body = (
+                Syntax(text, lang, word_wrap=True, theme="ansi_dark")
+                if lang and lang not in ("natural", "unknown", "markdown", "text")
+                else text
+            )
             console.print(Panel(body, title=f"{shard['path']} row {row}", subtitle=subtitle, highlight=False))
             shown += 1
     if not shown:
@@ -314,12 +359,14 @@ def verify(out: str = typer.Argument(..., help="Output folder of a run (a local 
             continue
         tokens = token_count(table)
         if table.num_rows != s["rows"] or tokens != s["tokens"]:
-            problems.append(f"{s['path']}: {table.num_rows} rows / {tokens} tokens, manifest says "
-                            f"{s['rows']} / {s['tokens']}")
+            problems.append(
+                f"{s['path']}: {table.num_rows} rows / {tokens} tokens, manifest says {s['rows']} / {s['tokens']}"
+            )
         dtype = (manifest.get("tokenizer") or {}).get("dtype")
         if dtype and str(table.schema.field("input_ids").type.value_type) != dtype:
-            problems.append(f"{s['path']}: input_ids are {table.schema.field('input_ids').type.value_type}, "
-                            f"manifest says {dtype}")
+            problems.append(
+                f"{s['path']}: input_ids are {table.schema.field('input_ids').type.value_type}, manifest says {dtype}"
+            )
     listed = {s["path"] for s in manifest["shards"]}
     written = storage.expand_patterns([storage.join(out, "shards", "*.arrow")])
     extra = sorted(rel for rel in (f"shards/{p.rsplit('/', 1)[-1]}" for p in written) if rel not in listed)
@@ -332,55 +379,79 @@ def verify(out: str = typer.Argument(..., help="Output folder of a run (a local 
 
 
 @app.command()
-def contamination(out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL)."),
-                  items: int = typer.Option(10, "--items", help="Show this many most-hit benchmark items."),
-                  as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON.")):
+def contamination(
+    out: str = typer.Argument(..., help="Output folder of a run (a local path or a gs://... URL)."),
+    items: int = typer.Option(10, "--items", help="Show this many most-hit benchmark items."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+):
     """Benchmark overlap found by the decontamination stage: per benchmark split, per source, top items."""
     from mathcorpus import storage
 
     manifest = _read_manifest(out)
     summary = manifest.get("contamination") or {}
     report = storage.join(out, "reports", "contamination_items.jsonl")
-    top = ([json.loads(line) for line in storage.read_bytes(report).decode("utf-8").splitlines()]
-           if storage.exists(report) else [])
+    top = (
+        [json.loads(line) for line in storage.read_bytes(report).decode("utf-8").splitlines()]
+        if storage.exists(report)
+        else []
+    )
     top = sorted(top, key=lambda r: (-r["num_documents"], -r["longest_span_words"], r["benchmark"], r["item"]))
     if as_json:
         print(json.dumps({**summary, "top_items": top[:items]}, indent=2, sort_keys=True))
         return
     mode = ((manifest.get("recipe") or {}).get("decontaminate") or {}).get("mode", "-")
-    console.print(f"{out}: {summary.get('hits', 0):,} hits in {summary.get('documents', 0):,} documents, "
-                  f"{summary.get('items', 0):,} benchmark items (mode: {mode})", highlight=False)
+    console.print(
+        f"{out}: {summary.get('hits', 0):,} hits in {summary.get('documents', 0):,} documents, "
+        f"{summary.get('items', 0):,} benchmark items (mode: {mode})",
+        highlight=False,
+    )
     for title, key in (("by benchmark split", "by_split"), ("by source", "by_source")):
         table = Table(title=title, title_justify="left")
         for col in (title.split()[-1], "hits", "documents", "items", "long overlaps", "theorem cuts"):
             table.add_column(col, justify="left" if col == title.split()[-1] else "right")
         for name, b in (summary.get(key) or {}).items():
-            table.add_row(name, f"{b['hits']:,}", f"{b['documents']:,}", f"{b['items']:,}",
-                          f"{b['long_overlaps']:,}", f"{b['theorem_cuts']:,}")
+            table.add_row(
+                name,
+                f"{b['hits']:,}",
+                f"{b['documents']:,}",
+                f"{b['items']:,}",
+                f"{b['long_overlaps']:,}",
+                f"{b['theorem_cuts']:,}",
+            )
         console.print(table)
     if top:
         table = Table(title=f"top {min(items, len(top))} items", title_justify="left")
         for col in ("benchmark/split", "item", "documents", "longest span (words)", "fields", "first documents"):
             table.add_column(col, justify="right" if col in ("documents", "longest span (words)") else "left")
         for r in top[:items]:
-            table.add_row(f"{r['benchmark']}/{r['split']}", r["item"], f"{r['num_documents']:,}",
-                          f"{r['longest_span_words']:,}", ", ".join(r["fields"]) or "theorem",
-                          ", ".join(r["documents"][:3]))
+            table.add_row(
+                f"{r['benchmark']}/{r['split']}",
+                r["item"],
+                f"{r['num_documents']:,}",
+                f"{r['longest_span_words']:,}",
+                ", ".join(r["fields"]) or "theorem",
+                ", ".join(r["documents"][:3]),
+            )
         console.print(table)
 
 
 @app.command("train-classifier")
 def train_classifier_cmd(
-        labeled: Optional[Path] = typer.Argument(None, help="JSONL rows with 'text' and 'label' (1 = math, 0 = not)."),
-        output: Path = typer.Option(..., "--output", "-o", help="Where to write the fastText model (.bin)."),
-        bootstrap: List[Path] = typer.Option(
-            [], "--bootstrap", "-b",
-            help="Unlabeled text to learn from without labels (JSONL with 'text', or text/LaTeX/markdown "
-                 "files; repeatable, globs allowed): rules seed labels, the model relabels and retrains."),
-        rounds: int = typer.Option(2, help="Bootstrap rounds (1 = rules only; 2+ = relabel with the model)."),
-        text_field: str = typer.Option("text", "--text-field", help="Text field of unlabeled JSONL rows."),
-        epoch: int = typer.Option(25), lr: float = typer.Option(0.5),
-        word_ngrams: int = typer.Option(2, "--word-ngrams")):
+    labeled: Optional[Path] = typer.Argument(None, help="JSONL rows with 'text' and 'label' (1 = math, 0 = not)."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write the fastText model (.bin)."),
+    bootstrap: List[Path] = typer.Option(
+        [],
+        "--bootstrap",
+        "-b",
+        help="Unlabeled text to learn from without labels (JSONL with 'text', or text/LaTeX/markdown "
+        "files; repeatable, globs allowed): rules seed labels, the model relabels and retrains.",
+    ),
+    rounds: int = typer.Option(2, help="Bootstrap rounds (1 = rules only; 2+ = relabel with the model)."),
+    text_field: str = typer.Option("text", "--text-field", help="Text field of unlabeled JSONL rows."),
+    epoch: int = typer.Option(25),
+    lr: float = typer.Option(0.5),
+    word_ngrams: int = typer.Option(2, "--word-ngrams"),
+):
     """Train the fastText math classifier: from labeled JSONL, from unlabeled text (--bootstrap), or both
     (labeled examples stay in every round; the unlabeled text adapts the model to its kind of source)."""
     from mathcorpus import storage
@@ -406,8 +477,10 @@ def train_classifier_cmd(
             _fail("no file matched --bootstrap")
         texts = [t for p in paths for t in read_texts(p, text_field)]
         for h in train_bootstrap(texts, str(output.resolve()), rounds=rounds, labeled=examples, **kw):
-            console.print(f"round {h['round']}: trained on {h['math']:,} math and {h['other']:,} other examples "
-                          f"({h['pseudo_labeled']:,} of {len(texts):,} unlabeled texts labeled)")
+            console.print(
+                f"round {h['round']}: trained on {h['math']:,} math and {h['other']:,} other examples "
+                f"({h['pseudo_labeled']:,} of {len(texts):,} unlabeled texts labeled)"
+            )
         console.print(f"model -> {output}")
     except (ClassifierError, FileNotFoundError, OSError) as err:
         _fail(str(err))
@@ -415,10 +488,11 @@ def train_classifier_cmd(
 
 @app.command("eval-classifier")
 def eval_classifier_cmd(
-        model: str = typer.Argument(..., help="A fastText model (.bin) written by train-classifier."),
-        labeled: Path = typer.Argument(..., help="Held-out JSONL rows with 'text' and 'label'."),
-        threshold: float = typer.Option(0.5, help="math_score at or above which a text counts as math."),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON (precision, recall, f1, auc, histogram).")):
+    model: str = typer.Argument(..., help="A fastText model (.bin) written by train-classifier."),
+    labeled: Path = typer.Argument(..., help="Held-out JSONL rows with 'text' and 'label'."),
+    threshold: float = typer.Option(0.5, help="math_score at or above which a text counts as math."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (precision, recall, f1, auc, histogram)."),
+):
     """Precision, recall, F1 and ROC AUC of a math classifier on labeled data, and its score histogram."""
     from mathcorpus.filters.classifier import (
         ClassifierError,
@@ -437,10 +511,13 @@ def eval_classifier_cmd(
     if as_json:
         print(json.dumps(report, indent=2))
         return
-    console.print(f"{report['examples']:,} examples ({report['math']:,} math, {report['other']:,} other), "
-                  f"threshold {threshold}")
-    console.print(f"precision {report['precision']:.4f}  recall {report['recall']:.4f}  "
-                  f"F1 {report['f1']:.4f}  ROC AUC {report['auc']:.4f}")
+    console.print(
+        f"{report['examples']:,} examples ({report['math']:,} math, {report['other']:,} other), threshold {threshold}"
+    )
+    console.print(
+        f"precision {report['precision']:.4f}  recall {report['recall']:.4f}  "
+        f"F1 {report['f1']:.4f}  ROC AUC {report['auc']:.4f}"
+    )
     table = Table(title="math_score histogram")
     for col in ("score", "math", "other"):
         table.add_column(col, justify="right")
@@ -452,11 +529,13 @@ def eval_classifier_cmd(
 
 @app.command("train-tokenizer")
 def train_tokenizer_cmd(
-        inputs: List[Path] = typer.Argument(..., help="Text files, folders or glob patterns to train on."),
-        output: Path = typer.Option(..., "--output", "-o", help="Where to write tokenizer.json."),
-        vocab_size: int = typer.Option(32000, "--vocab-size"),
-        split_digits: bool = typer.Option(True, "--split-digits/--no-split-digits",
-                                          help="Every digit its own token (as Llama does).")):
+    inputs: List[Path] = typer.Argument(..., help="Text files, folders or glob patterns to train on."),
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write tokenizer.json."),
+    vocab_size: int = typer.Option(32000, "--vocab-size"),
+    split_digits: bool = typer.Option(
+        True, "--split-digits/--no-split-digits", help="Every digit its own token (as Llama does)."
+    ),
+):
     """Train a byte-level BPE tokenizer (a Hugging Face tokenizer.json)."""
     from mathcorpus import storage
     from mathcorpus.pipeline.tokenize.train import train_bpe

@@ -23,7 +23,10 @@ from mathcorpus.recipe import ClassifierSpec
 MATH_LABEL, OTHER_LABEL = "__label__math", "__label__other"
 PREPROCESS_VERSION = 3  # part of a cached model's fingerprint: changing `preprocess` retrains it
 MAX_CHARS = 8192  # only the head of a document is classified: long files cost no more than short ones
-MODEL_DIM, MODEL_BUCKET = 16, 200_000  # the trained model's size (see train_classifier); in a cached model's fingerprint
+MODEL_DIM, MODEL_BUCKET = (
+    16,
+    200_000,
+)  # the trained model's size (see train_classifier); in a cached model's fingerprint
 
 # What fastText sees of a text. Math marks become tokens of their own ("x^2=4" reads "x ^ 0 = 0", a
 # backslash starts a token so "\frac{a}" reads "\frac a", "a\u2264b" reads "a \u2264 b"), brackets and prose
@@ -34,8 +37,10 @@ MODEL_DIM, MODEL_BUCKET = 16, 200_000  # the trained model's size (see train_cla
 # batch), and the densities are counted with NumPy over the whole batch (`_densities`): no regex, no
 # Python loop over tokens.
 _SPACED = tuple((bytes([c]), b" " + bytes([c]) + b" ") for c in b"$^_=+-*/<>|") + ((b"\\", b" \\"),)
-_UNICODE_SPACED = ("\u00b1\u00d7\u00f7\u2211\u220f\u222b\u2202\u2207\u221a\u221e\u2264\u2265\u2260\u2248\u2261\u2208\u2209"
-                   "\u2282\u2286\u222a\u2229\u2200\u2203\u2192\u21a6\u21d2\u21d4\u2218\u2297\u2295")
+_UNICODE_SPACED = (
+    "\u00b1\u00d7\u00f7\u2211\u220f\u222b\u2202\u2207\u221a\u221e\u2264\u2265\u2260\u2248\u2261\u2208\u2209"
+    "\u2282\u2286\u222a\u2229\u2200\u2203\u2192\u21a6\u21d2\u21d4\u2218\u2297\u2295"
+)
 _AS_SPACE = b"{}()[],.;:!?'\"\t\n\v\f\r"
 _BYTE_MAP = bytes.maketrans(b"123456789" + _AS_SPACE, b"0" * 9 + b" " * len(_AS_SPACE))
 _SIGNS = b"=+^<>|"
@@ -43,7 +48,8 @@ _WORDS_HEAD = 768  # bytes of a document whose tokens are looked up in MATH_WORD
 
 
 # Words that mark mathematical writing in any medium (papers, forums, textbooks, problem sets).
-MATH_WORDS = frozenset("""
+MATH_WORDS = frozenset(
+    """
 theorem theorems lemma lemmas proof proofs corollary proposition conjecture axiom axioms equation
 equations integral integrals integrate derivative derivatives differentiable polynomial polynomials
 matrix matrices eigenvalue eigenvalues eigenvector prime primes integer integers rational
@@ -54,7 +60,8 @@ perimeter radius diameter quotient denominator numerator modulo divisible diviso
 factorial logarithm exponential sine cosine tangent sqrt hence therefore suppose let iff
 implies satisfies arbitrary finite infinite countable bijection injective surjective
 calculate compute simplify evaluate solve remainder percent total
-""".split())
+""".split()
+)
 _MATH_WORDS_BYTES = frozenset(w.encode() for w in MATH_WORDS)
 
 
@@ -161,19 +168,29 @@ def _densities(docs: Sequence[bytes]) -> np.ndarray:
     backslashes = marks[(kinds & _BACKSLASH_MARK) != 0]
     latex = per_document(backslashes)
     # $ and, once spaced, \( \) \[ \] \, \\ (a backslash before a non-letter)
-    delimiters = (per_document(marks[(kinds & _DOLLAR_MARK) != 0])
-                  + per_document(backslashes[buf[backslashes + 1] == _SPACE]))
+    delimiters = per_document(marks[(kinds & _DOLLAR_MARK) != 0]) + per_document(
+        backslashes[buf[backslashes + 1] == _SPACE]
+    )
     signs = per_document(marks[(kinds & _SIGN_MARK) != 0])
     # arithmetic: "0 + 0", "00*0", "0 = 0" (spaced: "0  +  0") read as 0 <op> 0
     ops = marks[(kinds & _OPERATOR_MARK) != 0]
     ops = ops[(buf[ops - 1] == _SPACE) & (buf[ops + 1] == _SPACE)]
     single = ops[(buf[ops - 2] == _ZERO) & (buf[ops + 2] == _ZERO)]
-    double = ops[(buf[ops - 2] == _SPACE) & (buf[ops + 2] == _SPACE) & (buf[ops - 3] == _ZERO) & (buf[ops + 3] == _ZERO)]
+    double = ops[
+        (buf[ops - 2] == _SPACE) & (buf[ops + 2] == _SPACE) & (buf[ops - 3] == _ZERO) & (buf[ops + 3] == _ZERO)
+    ]
     arithmetic = per_document(_not_overlapping(single, 4)) + per_document(_not_overlapping(double, 6))
     # tokens per byte as in the first 768 bytes (code has shorter tokens than prose)
     per_token = np.minimum(sizes, _WORDS_HEAD) / np.maximum(1, head_tokens * sizes)
-    return np.column_stack([latex * per_token, delimiters * per_token, signs * per_token,
-                            head_words / np.maximum(1, head_tokens), arithmetic * per_token])
+    return np.column_stack(
+        [
+            latex * per_token,
+            delimiters * per_token,
+            signs * per_token,
+            head_words / np.maximum(1, head_tokens),
+            arithmetic * per_token,
+        ]
+    )
 
 
 def _not_overlapping(found: np.ndarray, step: int) -> np.ndarray:
@@ -192,9 +209,13 @@ _PADDING = b"\x00" * 8
 _SPACE, _ZERO = b" 0"
 _SIGN_MARK, _OPERATOR_MARK, _BACKSLASH_MARK, _DOLLAR_MARK = 1, 2, 4, 8
 # a \x01 of the text counts as an operator, as it did when operators were translated to \x01
-_MARK_CLASSES = bytes((_SIGN_MARK if c in _SIGNS else 0) | (_OPERATOR_MARK if c in b"+*/=\x01" else 0)
-                      | (_BACKSLASH_MARK if c == ord("\\") else 0) | (_DOLLAR_MARK if c == ord("$") else 0)
-                      for c in range(256))
+_MARK_CLASSES = bytes(
+    (_SIGN_MARK if c in _SIGNS else 0)
+    | (_OPERATOR_MARK if c in b"+*/=\x01" else 0)
+    | (_BACKSLASH_MARK if c == ord("\\") else 0)
+    | (_DOLLAR_MARK if c == ord("$") else 0)
+    for c in range(256)
+)
 
 
 _FEATURE_NAMES = ("latex", "delimiters", "signs", "words", "arithmetic")
@@ -213,7 +234,7 @@ def _preprocessed_lines(texts: Sequence[str]) -> list[bytes]:
     # spaced in slices of 64 texts (the joined slice stays in the CPU cache through the spacing
     # passes), counted in slices of 512 (NumPy's cost per call weighs less)
     for i in range(0, len(texts), 512):
-        docs = [doc for j in range(i, min(i + 512, len(texts)), 64) for doc in _spaced_documents(texts[j:j + 64])]
+        docs = [doc for j in range(i, min(i + 512, len(texts)), 64) for doc in _spaced_documents(texts[j : j + 64])]
         buckets = np.searchsorted(_EDGES, _densities(docs), side="right").tolist()  # as bisect_right
         for doc, bucket in zip(docs, buckets):
             if doc.isspace() or not doc:
@@ -246,13 +267,20 @@ def rule_score(text: str) -> float:
     """A score in [0, 1] from rules alone (no model): how strongly the text is marked as math. Seeds
     the bootstrap's labels (its high-precision ends only)."""
     f = math_features(text)
-    return min(1.0, 4 * f["latex"] + 6 * f["delimiters"] + 0.5 * f["signs"] + 6 * f["words"]
-               + 10 * f["arithmetic"])
+    return min(1.0, 4 * f["latex"] + 6 * f["delimiters"] + 0.5 * f["signs"] + 6 * f["words"] + 10 * f["arithmetic"])
 
 
-def train_classifier(examples: Iterable[tuple[str, int]], out_path: str, *, epoch: int = 25,
-                     lr: float = 0.5, word_ngrams: int = 2, dim: int = MODEL_DIM, bucket: int = MODEL_BUCKET,
-                     seed: int = 0) -> dict:
+def train_classifier(
+    examples: Iterable[tuple[str, int]],
+    out_path: str,
+    *,
+    epoch: int = 25,
+    lr: float = 0.5,
+    word_ngrams: int = 2,
+    dim: int = MODEL_DIM,
+    bucket: int = MODEL_BUCKET,
+    seed: int = 0,
+) -> dict:
     """Train on (text, label) pairs (label 1 = math, 0 = other) and write the model to `out_path`.
 
     `bucket` x `dim` floats hold the word n-gram embeddings: fastText's default (2M x 100) makes an
@@ -271,8 +299,17 @@ def train_classifier(examples: Iterable[tuple[str, int]], out_path: str, *, epoc
                     fh.write(f"{MATH_LABEL if label else OTHER_LABEL} {line}\n")
         if not counts[0] or not counts[1]:
             raise ClassifierError(f"training needs both labels; got {counts[1]} math and {counts[0]} other")
-        params = dict(epoch=epoch, lr=lr, wordNgrams=word_ngrams, dim=dim, bucket=bucket, thread=1,
-                      seed=seed, verbose=0, minCount=1)
+        params = dict(
+            epoch=epoch,
+            lr=lr,
+            wordNgrams=word_ngrams,
+            dim=dim,
+            bucket=bucket,
+            thread=1,
+            seed=seed,
+            verbose=0,
+            minCount=1,
+        )
         local = os.path.join(tmp, "model.bin")
         for _ in range(3):  # fastText can diverge ("Encountered NaN"): retry with a lower rate
             error = _train_isolated(train_file, params, local)
@@ -280,8 +317,9 @@ def train_classifier(examples: Iterable[tuple[str, int]], out_path: str, *, epoc
                 break
             params["lr"] /= 2
         else:
-            raise ClassifierError(f"fastText training failed ({error}) down to lr={params['lr'] * 2}; "
-                                  f"use more / longer examples")
+            raise ClassifierError(
+                f"fastText training failed ({error}) down to lr={params['lr'] * 2}; use more / longer examples"
+            )
         with open(local, "rb") as fh:
             storage.write_bytes_atomic(out_path, fh.read())
     return {"math": counts[1], "other": counts[0], "lr": params["lr"]}
@@ -370,20 +408,34 @@ def evaluate(labels: Sequence[int], scores: Sequence[float], threshold: float = 
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     edges = np.linspace(0.0, 1.0, bins + 1)
-    return {"examples": int(len(y)), "math": int(y.sum()), "other": int((~y).sum()), "threshold": threshold,
-            "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4),
-            "auc": round(roc_auc(y, s), 4),
-            "histogram": {"edges": [round(float(e), 2) for e in edges],
-                          "math": np.histogram(s[y], edges)[0].tolist(),
-                          "other": np.histogram(s[~y], edges)[0].tolist()}}
+    return {
+        "examples": int(len(y)),
+        "math": int(y.sum()),
+        "other": int((~y).sum()),
+        "threshold": threshold,
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "auc": round(roc_auc(y, s), 4),
+        "histogram": {
+            "edges": [round(float(e), 2) for e in edges],
+            "math": np.histogram(s[y], edges)[0].tolist(),
+            "other": np.histogram(s[~y], edges)[0].tolist(),
+        },
+    }
 
 
 BOOTSTRAP_MATH_AT, BOOTSTRAP_OTHER_AT, BOOTSTRAP_CONFIDENT = 0.6, 0.05, 0.9
 
 
-def bootstrap_labels(texts: Sequence[str], *, scores: Sequence[float] | None = None,
-                     math_at: float = BOOTSTRAP_MATH_AT, other_at: float = BOOTSTRAP_OTHER_AT,
-                     confident: float = BOOTSTRAP_CONFIDENT) -> list[tuple[str, int]]:
+def bootstrap_labels(
+    texts: Sequence[str],
+    *,
+    scores: Sequence[float] | None = None,
+    math_at: float = BOOTSTRAP_MATH_AT,
+    other_at: float = BOOTSTRAP_OTHER_AT,
+    confident: float = BOOTSTRAP_CONFIDENT,
+) -> list[tuple[str, int]]:
     """Labels without annotation. From the rules alone (``rule_score``): at least `math_at` is math,
     at most `other_at` is not, the rest stays unlabeled. With a model's `scores` (a later round,
     DeepSeekMath-style iterative recall), the model's confident calls join the rules': math when
@@ -400,8 +452,9 @@ def bootstrap_labels(texts: Sequence[str], *, scores: Sequence[float] | None = N
     return examples
 
 
-def train_bootstrap(texts: Sequence[str], out_path: str, *, rounds: int = 2,
-                    labeled: Sequence[tuple[str, int]] = (), **train_kw) -> list[dict]:
+def train_bootstrap(
+    texts: Sequence[str], out_path: str, *, rounds: int = 2, labeled: Sequence[tuple[str, int]] = (), **train_kw
+) -> list[dict]:
     """Train from unlabeled `texts`, with or without some `labeled` examples (kept in every round).
 
     Round 1 trains on `labeled` when given (else on the rules' seed labels of `texts`); every later
@@ -413,8 +466,11 @@ def train_bootstrap(texts: Sequence[str], out_path: str, *, rounds: int = 2,
     for round_ in range(max(1, rounds)):
         pseudo = [] if (round_ == 0 and labeled) else bootstrap_labels(texts, scores=scores)
         counts = train_classifier(list(labeled) + pseudo, out_path, **train_kw)
-        counts.update(round=round_ + 1, pseudo_labeled=len(pseudo),
-                      unlabeled=len(texts) - len(pseudo) if pseudo or not labeled else len(texts))
+        counts.update(
+            round=round_ + 1,
+            pseudo_labeled=len(pseudo),
+            unlabeled=len(texts) - len(pseudo) if pseudo or not labeled else len(texts),
+        )
         history.append(counts)
         if round_ + 1 < rounds:
             scores = math_probabilities(load_model(out_path), texts)
@@ -499,6 +555,9 @@ class MathClassifier(Filter):
             score = round(prob, 6)
             doc = doc.with_score("math_score", score)
             threshold = self.threshold(doc.kind)
-            verdicts.append(Rejection.of(doc, self.stage, "low_math_score", f"math_score {score:.3f} < {threshold}")
-                            if score < threshold else doc)
+            verdicts.append(
+                Rejection.of(doc, self.stage, "low_math_score", f"math_score {score:.3f} < {threshold}")
+                if score < threshold
+                else doc
+            )
         return verdicts

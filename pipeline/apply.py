@@ -57,8 +57,11 @@ class ApplyDoFn(WorkerDoFn):
             self._frequent = set(boilerplate.tolist())
         stats = S.Stats()
         tables = {name: TableWriter(self._out_dir, name, unit) for name in ("documents", "rejected")}
-        tokens = (TokenSpillWriter(token_spill_path(self._out_dir, unit), self._recipe.tokenize.numbers == "xval")
-                  if self._encoder else None)
+        tokens = (
+            TokenSpillWriter(token_spill_path(self._out_dir, unit), self._recipe.tokenize.numbers == "xval")
+            if self._encoder
+            else None
+        )
         try:
             for frame in read_spill(spill_path(self._out_dir, unit, DOCS)):
                 kept, rejected = self._decide(frame, later_ids, shares, removed)
@@ -121,7 +124,7 @@ class ApplyDoFn(WorkerDoFn):
                 stats.add((S.ANALYSIS, doc.language, doc.meta["analysis"]), 1)
         for r in rejected:
             stats.add((S.DROPPED, r.source, r.reason), 1)
-        for r in rejected[len(scanned):]:  # the scan pass counted its own by language
+        for r in rejected[len(scanned) :]:  # the scan pass counted its own by language
             if r.stage != "sources":
                 stats.add((S.LANG_DROPPED, r.language, r.reason), 1, S.utf8_len(r.text))
 

@@ -50,8 +50,12 @@ def ensure_assets(recipe: Recipe, status: Status = lambda _: None) -> None:
     clf = recipe.filters.math_classifier
     if clf and clf.train_if_missing:
         boot = clf.train_if_missing
-        params = {**boot.model_dump(), "preprocess_version": PREPROCESS_VERSION,  # a new one retrains
-                  "dim": MODEL_DIM, "bucket": MODEL_BUCKET}
+        params = {
+            **boot.model_dump(),
+            "preprocess_version": PREPROCESS_VERSION,  # a new one retrains
+            "dim": MODEL_DIM,
+            "bucket": MODEL_BUCKET,
+        }
         fp = _fingerprint([boot.math, boot.other, boot.unlabeled], params)
         if not _up_to_date(clf.model, fp):
             status(f"training the math classifier -> {clf.model}")
@@ -69,7 +73,6 @@ def ensure_assets(recipe: Recipe, status: Status = lambda _: None) -> None:
         fp = _fingerprint([spec.inputs], spec.model_dump())
         if not _up_to_date(tok.tokenizer, fp):
             status(f"training the BPE tokenizer -> {tok.tokenizer}")
-            texts = (storage.read_bytes(p).decode("utf-8", "replace")
-                     for p in storage.expand_patterns(spec.inputs))
+            texts = (storage.read_bytes(p).decode("utf-8", "replace") for p in storage.expand_patterns(spec.inputs))
             train_bpe(texts, tok.tokenizer, vocab_size=spec.vocab_size)
             storage.write_bytes_atomic(tok.tokenizer + ".fingerprint", fp.encode())

@@ -51,8 +51,10 @@ OUTPUT_PARTS = ("documents", "rejected", "shards", "reports", SPILL_DIR, "manife
 def _dropped_before_dedup(pending: list, shares: dict, rules: dict, later_ids) -> np.ndarray:
     """Numbers of the documents the apply pass drops before dedup: later id copies and held-back
     files whose package does not save them."""
-    failing = np.array(sorted(num for num, package, language in pending
-                              if would_drop(package, language, shares, rules)), dtype=np.uint64)
+    failing = np.array(
+        sorted(num for num, package, language in pending if would_drop(package, language, shares, rules)),
+        dtype=np.uint64,
+    )
     return sorted_union([later_ids, failing])
 
 
@@ -62,9 +64,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     lines = dedup.lines if dedup else None
     dedup_keys_in_scan = bool(dedup) and lines is None and bool(dedup.exact or dedup.minhash)
     rules = LanguageFilter(recipe.filters.language).rules
-    units = (p
-             | "WorkUnits" >> beam.Create(work_units(recipe), reshuffle=False)
-             | "SpreadUnits" >> beam.Reshuffle())
+    units = p | "WorkUnits" >> beam.Create(work_units(recipe), reshuffle=False) | "SpreadUnits" >> beam.Reshuffle()
 
     # SCAN: texts go to the unit's spill; keys come out
     tags = [IDS, PACKAGES, PENDING, LINES, S.STATS_TAG, EXACT, BANDS]
@@ -75,8 +75,9 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     later_ids = scan[IDS] | "LaterIdCopies" >> LaterIdCopies()
     shares = scan[PACKAGES] | "PackageShares" >> beam.CombinePerKey(add_pairs)
     pending = scan[PENDING] | "AllPending" >> beam.combiners.ToList()
-    dropped_before = (pending | "DroppedBeforeDedup" >> beam.Map(
-        _dropped_before_dedup, beam.pvalue.AsDict(shares), rules, single(later_ids)))
+    dropped_before = pending | "DroppedBeforeDedup" >> beam.Map(
+        _dropped_before_dedup, beam.pvalue.AsDict(shares), rules, single(later_ids)
+    )
     apply_side = {"later_ids": single(later_ids), "shares": beam.pvalue.AsDict(shares)}
     removals = p | "NoRemovals" >> beam.Create([])
     if dedup:
@@ -85,53 +86,79 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
             boilerplate = scan[LINES] | "Boilerplate" >> Boilerplate(lines)
             apply_side["boilerplate"] = single(boilerplate)
             if dedup.exact or dedup.minhash:
-                keys = scanned | "KeyPass" >> beam.ParDo(KeyPassDoFn(dedup, out_dir, DOCS), single(boilerplate)
-                                                         ).with_outputs(EXACT, BANDS)
+                keys = scanned | "KeyPass" >> beam.ParDo(
+                    KeyPassDoFn(dedup, out_dir, DOCS), single(boilerplate)
+                ).with_outputs(EXACT, BANDS)
                 exact_keys, band_keys = keys[EXACT], keys[BANDS]
         if dedup.exact or dedup.minhash:
-            removals = p | "Dedup" >> Removals(dedup, out_dir, dropped_before, exact_keys if dedup.exact else None,
-                                               band_keys if dedup.minhash else None)
+            removals = p | "Dedup" >> Removals(
+                dedup,
+                out_dir,
+                dropped_before,
+                exact_keys if dedup.exact else None,
+                band_keys if dedup.minhash else None,
+            )
     if recipe.decontaminate:
         index, formal = benchmark_indexes(p, recipe.decontaminate)
         apply_side.update(index=single(index), formal=single(formal))
 
     # APPLY: each unit's spill with its decisions -> tables, token spill, small records
-    by_unit = ({"unit": scanned | "KeyUnits" >> beam.Map(lambda u: (u, u)), "removed": removals}
-               | "UnitDecisions" >> beam.CoGroupByKey())
+    by_unit = {
+        "unit": scanned | "KeyUnits" >> beam.Map(lambda u: (u, u)),
+        "removed": removals,
+    } | "UnitDecisions" >> beam.CoGroupByKey()
     applied = by_unit | "Apply" >> beam.ParDo(ApplyDoFn(recipe, out_dir), **apply_side).with_outputs(
-        HITS, DUPLICATES, LENGTHS, S.STATS_TAG, main="done")
+        HITS, DUPLICATES, LENGTHS, S.STATS_TAG, main="done"
+    )
 
     tokenizer, shards = None, p | "NoShards" >> beam.Create([])
     if recipe.tokenize:
         tokenizer = tokenizer_info(recipe.tokenize)
         shards = applied[LENGTHS] | "Shards" >> WriteShards(recipe.tokenize, out_dir, tokenizer)
 
-    stats = ((scan[S.STATS_TAG], applied[S.STATS_TAG]) | "AllStats" >> beam.Flatten()
-             | "SumStats" >> beam.CombinePerKey(S.add_tuples))
+    stats = (
+        (scan[S.STATS_TAG], applied[S.STATS_TAG])
+        | "AllStats" >> beam.Flatten()
+        | "SumStats" >> beam.CombinePerKey(S.add_tuples)
+    )
     hits = applied[HITS] | "AllHits" >> beam.combiners.ToList()
     recipe_dict = recipe.to_dict()
 
     def finish(_, stats, shards, hits, duplicates):
-        counts = summarize_counts(S.select(stats, S.INPUT_K), S.select(stats, S.KEPT_K),
-                                  S.select(stats, S.DROPPED_K))  # raises AccountingError if anything is lost
-        tables = {"documents": {"rows": counts["kept"]},
-                  "rejected": {"rows": counts["input"] - counts["kept"]}}
+        counts = summarize_counts(
+            S.select(stats, S.INPUT_K), S.select(stats, S.KEPT_K), S.select(stats, S.DROPPED_K)
+        )  # raises AccountingError if anything is lost
+        tables = {"documents": {"rows": counts["kept"]}, "rejected": {"rows": counts["input"] - counts["kept"]}}
         token_counts = S.select(stats, S.TOKENS)
         write_report(out_dir, hits[0] if hits else [])
         manifest = build_manifest(
-            recipe=recipe_dict, counts=counts, tables=tables, tokenizer=tokenizer, duplicates=duplicates,
-            shards=shards, token_counts=token_counts, hits=hits[0] if hits else [],
-            languages=language_summary(S.select(stats, S.LANG_KEPT), S.select(stats, S.LANG_DROPPED),
-                                       S.select(stats, S.ANALYSIS), token_counts,
-                                       S.select(stats, S.DROPPED_TOKENS)
-                                       if recipe.tokenize and recipe.tokenize.count_dropped else None))
+            recipe=recipe_dict,
+            counts=counts,
+            tables=tables,
+            tokenizer=tokenizer,
+            duplicates=duplicates,
+            shards=shards,
+            token_counts=token_counts,
+            hits=hits[0] if hits else [],
+            languages=language_summary(
+                S.select(stats, S.LANG_KEPT),
+                S.select(stats, S.LANG_DROPPED),
+                S.select(stats, S.ANALYSIS),
+                token_counts,
+                S.select(stats, S.DROPPED_TOKENS) if recipe.tokenize and recipe.tokenize.count_dropped else None,
+            ),
+        )
         write_manifest(out_dir, manifest)
         storage.delete_tree(storage.join(out_dir, SPILL_DIR))
 
-    _ = (p
-         | "ManifestTrigger" >> beam.Create([None])
-         | "WriteManifest" >> beam.Map(finish, stats=side(stats), shards=side(shards), hits=side(hits),
-                                       duplicates=side(applied[DUPLICATES])))
+    _ = (
+        p
+        | "ManifestTrigger" >> beam.Create([None])
+        | "WriteManifest"
+        >> beam.Map(
+            finish, stats=side(stats), shards=side(shards), hits=side(hits), duplicates=side(applied[DUPLICATES])
+        )
+    )
 
 
 class OutputExists(RuntimeError):
@@ -147,8 +174,13 @@ def prepare_output(out_dir: str, force: bool) -> None:
     storage.mkdirs(out_dir)
 
 
-def run_recipe(recipe: Recipe, output: str | None = None, beam_args: Sequence[str] = (),
-               force: bool = False, status: Callable[[str], None] = lambda _: None) -> dict:
+def run_recipe(
+    recipe: Recipe,
+    output: str | None = None,
+    beam_args: Sequence[str] = (),
+    force: bool = False,
+    status: Callable[[str], None] = lambda _: None,
+) -> dict:
     """Run a recipe to completion and return its manifest."""
     out_dir = output or recipe.output
     prepare_output(out_dir, force)

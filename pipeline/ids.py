@@ -56,13 +56,16 @@ class LaterIdCopies(beam.PTransform):
     of the documents whose id an earlier document has."""
 
     def expand(self, parts):
-        return (parts
-                | "GroupByRange" >> beam.GroupByKey()
-                | "LaterCopies" >> beam.FlatMap(_later_in_range)
-                | "AllLater" >> beam.combiners.ToList()
-                | "Union" >> beam.Map(sorted_union))
+        return (
+            parts
+            | "GroupByRange" >> beam.GroupByKey()
+            | "LaterCopies" >> beam.FlatMap(_later_in_range)
+            | "AllLater" >> beam.combiners.ToList()
+            | "Union" >> beam.Map(sorted_union)
+        )
 
 
 def duplicate_id(doc: Document) -> Rejection:
-    return Rejection.of(doc, "sources", "duplicate_id", detail=f"id {doc.id} already used by an earlier document",
-                        duplicate_of=doc.id)
+    return Rejection.of(
+        doc, "sources", "duplicate_id", detail=f"id {doc.id} already used by an earlier document", duplicate_of=doc.id
+    )

@@ -10,8 +10,15 @@ from mathcorpus import __version__, storage
 
 
 def _hit_key(h: dict) -> tuple:
-    return (h["doc_id"], h["benchmark"], h.get("split") or "", h["item"], h.get("field") or "",
-            h.get("kind") or "", h.get("declaration") or "")
+    return (
+        h["doc_id"],
+        h["benchmark"],
+        h.get("split") or "",
+        h["item"],
+        h.get("field") or "",
+        h.get("kind") or "",
+        h.get("declaration") or "",
+    )
 
 
 def item_summaries(hits: list[dict]) -> list[dict]:
@@ -19,9 +26,20 @@ def item_summaries(hits: list[dict]) -> list[dict]:
     items: dict[tuple, dict] = {}
     for h in sorted(hits, key=_hit_key):
         key = (h["benchmark"], h.get("split") or "", h["item"])
-        s = items.setdefault(key, {"benchmark": key[0], "split": key[1], "item": key[2], "documents": [],
-                                   "fields": [], "matching_ngrams": 0, "longest_span_words": 0,
-                                   "long_overlap_documents": 0, "theorem_cuts": 0})
+        s = items.setdefault(
+            key,
+            {
+                "benchmark": key[0],
+                "split": key[1],
+                "item": key[2],
+                "documents": [],
+                "fields": [],
+                "matching_ngrams": 0,
+                "longest_span_words": 0,
+                "long_overlap_documents": 0,
+                "theorem_cuts": 0,
+            },
+        )
         if h["doc_id"] not in s["documents"]:
             s["documents"].append(h["doc_id"])
         if h.get("kind") == "theorem":
@@ -44,20 +62,27 @@ def item_summaries(hits: list[dict]) -> list[dict]:
 
 def write_report(out_dir: str, hits: list[dict]) -> None:
     """reports/contamination.jsonl (one line per hit) and contamination_items.jsonl (per item)."""
-    for name, rows in (("contamination.jsonl", sorted(hits, key=_hit_key)),
-                       ("contamination_items.jsonl", item_summaries(hits))):
+    for name, rows in (
+        ("contamination.jsonl", sorted(hits, key=_hit_key)),
+        ("contamination_items.jsonl", item_summaries(hits)),
+    ):
         lines = [json.dumps(r, sort_keys=True, ensure_ascii=False) for r in rows]
-        storage.write_bytes_atomic(storage.join(out_dir, "reports", name),
-                                   "".join(line + "\n" for line in lines).encode("utf-8"))
+        storage.write_bytes_atomic(
+            storage.join(out_dir, "reports", name), "".join(line + "\n" for line in lines).encode("utf-8")
+        )
 
 
 def contamination_summary(hits: list[dict]) -> dict:
     """The manifest's view: hits, documents and items per benchmark, per benchmark split, per source."""
+
     def block(selected: list[dict]) -> dict:
-        return {"hits": len(selected), "documents": len({h["doc_id"] for h in selected}),
-                "items": len({(h["benchmark"], h.get("split"), h["item"]) for h in selected}),
-                "long_overlaps": sum(1 for h in selected if h.get("long_overlap")),
-                "theorem_cuts": sum(1 for h in selected if h.get("kind") == "theorem")}
+        return {
+            "hits": len(selected),
+            "documents": len({h["doc_id"] for h in selected}),
+            "items": len({(h["benchmark"], h.get("split"), h["item"]) for h in selected}),
+            "long_overlaps": sum(1 for h in selected if h.get("long_overlap")),
+            "theorem_cuts": sum(1 for h in selected if h.get("kind") == "theorem"),
+        }
 
     def grouped(key) -> dict:
         groups: dict[str, list] = defaultdict(list)
@@ -68,18 +93,22 @@ def contamination_summary(hits: list[dict]) -> dict:
     actions: dict[str, int] = defaultdict(int)
     for h in hits:
         actions[h.get("action") or "reported"] += 1
-    return {**block(hits), "actions": dict(sorted(actions.items())),
-            "by_benchmark": grouped(lambda h: h["benchmark"]),
-            "by_split": grouped(lambda h: f"{h['benchmark']}/{h.get('split') or ''}"),
-            "by_source": grouped(lambda h: h["source"])}
+    return {
+        **block(hits),
+        "actions": dict(sorted(actions.items())),
+        "by_benchmark": grouped(lambda h: h["benchmark"]),
+        "by_split": grouped(lambda h: f"{h['benchmark']}/{h.get('split') or ''}"),
+        "by_source": grouped(lambda h: h["source"]),
+    }
 
 
 class AccountingError(RuntimeError):
     """Input documents do not add up to kept + dropped: something was lost."""
 
 
-def summarize_counts(inputs: list[tuple[str, int]], kept: list[tuple[str, int]],
-                     dropped: list[tuple[tuple[str, str], int]]) -> dict:
+def summarize_counts(
+    inputs: list[tuple[str, int]], kept: list[tuple[str, int]], dropped: list[tuple[tuple[str, str], int]]
+) -> dict:
     """Counts per source and in total; raises AccountingError unless input == kept + dropped."""
     by_source: dict[str, dict] = defaultdict(lambda: {"input": 0, "kept": 0, "dropped": {}})
     for source, n in inputs:
@@ -94,17 +123,19 @@ def summarize_counts(inputs: list[tuple[str, int]], kept: list[tuple[str, int]],
         c = by_source[source]
         c["dropped"] = dict(sorted(c["dropped"].items()))
         if c["input"] != c["kept"] + sum(c["dropped"].values()):
-            problems.append(f"{source}: input {c['input']} != kept {c['kept']} + dropped "
-                            f"{sum(c['dropped'].values())}")
+            problems.append(f"{source}: input {c['input']} != kept {c['kept']} + dropped {sum(c['dropped'].values())}")
         totals["input"] += c["input"]
         totals["kept"] += c["kept"]
         for reason, n in c["dropped"].items():
             totals["dropped"][reason] += n
     if problems:
         raise AccountingError("documents unaccounted for: " + "; ".join(problems))
-    return {"input": totals["input"], "kept": totals["kept"],
-            "dropped": dict(sorted(totals["dropped"].items())),
-            "by_source": {s: by_source[s] for s in sorted(by_source)}}
+    return {
+        "input": totals["input"],
+        "kept": totals["kept"],
+        "dropped": dict(sorted(totals["dropped"].items())),
+        "by_source": {s: by_source[s] for s in sorted(by_source)},
+    }
 
 
 def _number_summary(per_shard: list[dict]) -> dict | None:
@@ -116,9 +147,13 @@ def _number_summary(per_shard: list[dict]) -> dict | None:
         return {"count": 0, "mean": None, "std": None, "min": None, "max": None}
     mean = sum(s["sum"] for s in per_shard) / count
     var = max(0.0, sum(s["sum_squares"] for s in per_shard) / count - mean * mean)
-    return {"count": count, "mean": mean, "std": var ** 0.5,
-            "min": min(s["min"] for s in per_shard if s["count"]),
-            "max": max(s["max"] for s in per_shard if s["count"])}
+    return {
+        "count": count,
+        "mean": mean,
+        "std": var**0.5,
+        "min": min(s["min"] for s in per_shard if s["count"]),
+        "max": max(s["max"] for s in per_shard if s["count"]),
+    }
 
 
 def dedup_summary(duplicates: list[tuple[str, str, str, int]]) -> dict:
@@ -136,23 +171,35 @@ def dedup_summary(duplicates: list[tuple[str, str, str, int]]) -> dict:
         histogram: dict[int, int] = defaultdict(int)
         for size in sizes.values():
             histogram[size] += 1
-        out[reason] = {"removed": len(rows), "bytes_removed": sum(d[3] for d in rows), "clusters": len(sizes),
-                       "cluster_sizes": {str(k): v for k, v in sorted(histogram.items())},
-                       "largest_cluster": max(sizes.values()),
-                       "by_source": {k: dict(v) for k, v in sorted(by_source.items())}}
+        out[reason] = {
+            "removed": len(rows),
+            "bytes_removed": sum(d[3] for d in rows),
+            "clusters": len(sizes),
+            "cluster_sizes": {str(k): v for k, v in sorted(histogram.items())},
+            "largest_cluster": max(sizes.values()),
+            "by_source": {k: dict(v) for k, v in sorted(by_source.items())},
+        }
     return out
 
 
-def language_summary(kept: list, dropped: list, analysis: list, token_counts: list,
-                     dropped_tokens: list | None = None) -> dict:
+def language_summary(
+    kept: list, dropped: list, analysis: list, token_counts: list, dropped_tokens: list | None = None
+) -> dict:
     """Per language, the documents that reached the language stage: files and bytes seen, kept, and
     dropped by rule (any stage's reason); how the language was analysed (tree-sitter or lexical);
     tokens kept, and (`dropped_tokens` given: the dropped files were encoded to be counted) tokens
     seen and dropped by rule. `kept`: (language, (files, bytes)); `dropped`: ((language, reason),
     (files, bytes)); `analysis`: ((language, method), files); `dropped_tokens`: ((language, reason),
     (files, tokens))."""
-    out: dict[str, dict] = defaultdict(lambda: {"seen": {"files": 0, "bytes": 0}, "kept": {"files": 0, "bytes": 0},
-                                                "dropped": {}, "analysis": {}, "tokens_kept": 0})
+    out: dict[str, dict] = defaultdict(
+        lambda: {
+            "seen": {"files": 0, "bytes": 0},
+            "kept": {"files": 0, "bytes": 0},
+            "dropped": {},
+            "analysis": {},
+            "tokens_kept": 0,
+        }
+    )
     for language, (files, nbytes) in kept:
         entry = out[language or "unknown"]
         entry["kept"] = {"files": files, "bytes": nbytes}
@@ -178,13 +225,24 @@ def language_summary(kept: list, dropped: list, analysis: list, token_counts: li
             if entry is not None and reason in entry["dropped"]:
                 entry["dropped"][reason]["tokens"] += n
                 entry["seen"]["tokens"] += n
-    return {lang: {**v, "dropped": dict(sorted(v["dropped"].items())), "analysis": dict(sorted(v["analysis"].items()))}
-            for lang, v in sorted(out.items())}
+    return {
+        lang: {**v, "dropped": dict(sorted(v["dropped"].items())), "analysis": dict(sorted(v["analysis"].items()))}
+        for lang, v in sorted(out.items())
+    }
 
 
-def build_manifest(*, recipe: dict, counts: dict, tables: dict, tokenizer: dict | None,
-                   shards: list[dict], token_counts: list, hits: list[dict],
-                   duplicates: list | None = None, languages: dict | None = None) -> dict:
+def build_manifest(
+    *,
+    recipe: dict,
+    counts: dict,
+    tables: dict,
+    tokenizer: dict | None,
+    shards: list[dict],
+    token_counts: list,
+    hits: list[dict],
+    duplicates: list | None = None,
+    languages: dict | None = None,
+) -> dict:
     shards = sorted((s for s in shards if s["path"]), key=lambda s: s["index"])
     by_source: dict[str, int] = defaultdict(int)
     by_language: dict[str, int] = defaultdict(int)

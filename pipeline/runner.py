@@ -113,6 +113,7 @@ def prepare_for_runner(recipe: Recipe, beam_args: Sequence[str]) -> Recipe:
     if is_local_runner(runner):
         return recipe
     where = recipe.recipe_file
+
     def on_launcher_disk(spec) -> bool:
         if storage.is_remote(spec.path):
             return False
@@ -122,34 +123,44 @@ def prepare_for_runner(recipe: Recipe, beam_args: Sequence[str]) -> Recipe:
 
     local_sources = [s.name for s in recipe.sources if on_launcher_disk(s)]
     if local_sources:
-        raise RecipeError(f"{where}: sources.{local_sources[0]}: {runner} workers cannot read the launcher's "
-                          "disk; put the source on gs:// (or another shared filesystem) and name that path")
+        raise RecipeError(
+            f"{where}: sources.{local_sources[0]}: {runner} workers cannot read the launcher's "
+            "disk; put the source on gs:// (or another shared filesystem) and name that path"
+        )
     if "dataflow" in runner.lower():
         setup = options.view_as(SetupOptions)
         image = options.view_as(WorkerOptions).sdk_container_image
         if not (setup.setup_file or setup.extra_packages or setup.requirements_file or image):
-            raise RecipeError("DataflowRunner workers must install mathcorpus: pass --setup_file=./pyproject.toml "
-                              "(from a checkout), --extra_package=dist/mathcorpus-<version>-py3-none-any.whl "
-                              "or --sdk_container_image (see docs/dataflow.md)")
+            raise RecipeError(
+                "DataflowRunner workers must install mathcorpus: pass --setup_file=./pyproject.toml "
+                "(from a checkout), --extra_package=dist/mathcorpus-<version>-py3-none-any.whl "
+                "or --sdk_container_image (see docs/dataflow.md)"
+            )
     gcp = options.view_as(GoogleCloudOptions)
     staging = gcp.staging_location or gcp.temp_location
     clf, tok, dec = recipe.filters.math_classifier, recipe.tokenize, recipe.decontaminate
-    local = {"filters.math_classifier.model": clf and not storage.is_remote(clf.model),
-             "tokenize.tokenizer": tok and not storage.is_remote(tok.tokenizer),
-             "decontaminate.benchmarks": dec and any(not storage.is_remote(b.path) for b in dec.benchmarks)}
+    local = {
+        "filters.math_classifier.model": clf and not storage.is_remote(clf.model),
+        "tokenize.tokenizer": tok and not storage.is_remote(tok.tokenizer),
+        "decontaminate.benchmarks": dec and any(not storage.is_remote(b.path) for b in dec.benchmarks),
+    }
     local = [key for key, is_local in local.items() if is_local]
     if not local:
         return recipe
     if not staging:
-        raise RecipeError(f"{runner}: the local files of {', '.join(local)} must be staged for the workers: "
-                          "pass --temp_location=gs://... (or --staging_location)")
+        raise RecipeError(
+            f"{runner}: the local files of {', '.join(local)} must be staged for the workers: "
+            "pass --temp_location=gs://... (or --staging_location)"
+        )
     updates: dict = {}
     if "filters.math_classifier.model" in local:
-        updates["filters"] = recipe.filters.model_copy(update={
-            "math_classifier": clf.model_copy(update={"model": _stage(clf.model, staging)})})
+        updates["filters"] = recipe.filters.model_copy(
+            update={"math_classifier": clf.model_copy(update={"model": _stage(clf.model, staging)})}
+        )
     if "tokenize.tokenizer" in local:
         updates["tokenize"] = tok.model_copy(update={"tokenizer": _stage(tok.tokenizer, staging)})
     if "decontaminate.benchmarks" in local:
-        updates["decontaminate"] = dec.model_copy(update={"benchmarks": [
-            b.model_copy(update={"path": _stage(b.path, staging)}) for b in dec.benchmarks]})
+        updates["decontaminate"] = dec.model_copy(
+            update={"benchmarks": [b.model_copy(update={"path": _stage(b.path, staging)}) for b in dec.benchmarks]}
+        )
     return recipe.model_copy(update=updates)

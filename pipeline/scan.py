@@ -51,7 +51,7 @@ def work_units(recipe: Recipe) -> list[WorkUnit]:
         reads = read_units(spec)
         per = UNITS_PER_WORK_UNIT.get(spec.kind, 1)
         for i in range(0, len(reads), per):
-            units.append(WorkUnit(len(units), s, tuple(reads[i:i + per])))
+            units.append(WorkUnit(len(units), s, tuple(reads[i : i + per])))
     return units
 
 
@@ -91,7 +91,9 @@ class ScanDoFn(WorkerDoFn):
                     nums = numbers(unit.index, position, len(docs))
                     position += len(docs)
                     if docs:
-                        yield from (pvalue.TaggedOutput(IDS, p) for p in id_key_parts(hashes64(d.id for d in docs), nums))
+                        yield from (
+                            pvalue.TaggedOutput(IDS, p) for p in id_key_parts(hashes64(d.id for d in docs), nums)
+                        )
                     docs, nums, rejected = yield from self._filter(docs, list(nums), rejected)
                     nums = np.array(nums, dtype=np.uint64)
                     for r in rejected:

@@ -18,16 +18,35 @@ from apache_beam.io.filesystems import FileSystems
 from mathcorpus import storage
 from mathcorpus.document import Document, Rejection
 
-DOCUMENT_SCHEMA = pa.schema([
-    ("id", pa.string()), ("text", pa.string()), ("source", pa.string()), ("kind", pa.string()),
-    ("language", pa.string()), ("path", pa.string()), ("url", pa.string()), ("repo", pa.string()),
-    ("license", pa.string()), ("math_score", pa.float64()), ("scores", pa.string()), ("meta", pa.string()),
-])
-REJECTION_SCHEMA = pa.schema([
-    ("id", pa.string()), ("source", pa.string()), ("stage", pa.string()), ("reason", pa.string()),
-    ("text", pa.string()), ("path", pa.string()), ("detail", pa.string()), ("duplicate_of", pa.string()),
-    ("language", pa.string()),
-])
+DOCUMENT_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("text", pa.string()),
+        ("source", pa.string()),
+        ("kind", pa.string()),
+        ("language", pa.string()),
+        ("path", pa.string()),
+        ("url", pa.string()),
+        ("repo", pa.string()),
+        ("license", pa.string()),
+        ("math_score", pa.float64()),
+        ("scores", pa.string()),
+        ("meta", pa.string()),
+    ]
+)
+REJECTION_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("source", pa.string()),
+        ("stage", pa.string()),
+        ("reason", pa.string()),
+        ("text", pa.string()),
+        ("path", pa.string()),
+        ("detail", pa.string()),
+        ("duplicate_of", pa.string()),
+        ("language", pa.string()),
+    ]
+)
 TABLES = {"documents": (Document, DOCUMENT_SCHEMA), "rejected": (Rejection, REJECTION_SCHEMA)}
 ROW_GROUP_ROWS = 8192  # rows converted to Arrow and written at a time (one Parquet row group each)
 ROW_GROUP_CHARS = 64 << 20  # ... or fewer, when their texts reach this size

@@ -9,7 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 STATS_TAG = "stats"  # the passes' output of (key, value) pairs
-INPUT_K, KEPT_K, DROPPED_K = INPUT, KEPT, DROPPED = "input", "kept", "dropped"  # (source,) / (source,) / (source, reason): (documents,)
+INPUT_K, KEPT_K, DROPPED_K = INPUT, KEPT, DROPPED = (
+    "input",
+    "kept",
+    "dropped",
+)  # (source,) / (source,) / (source, reason): (documents,)
 LANG_KEPT, LANG_DROPPED = "lang_kept", "lang_dropped"  # (language,) / (language, reason): (files, bytes)
 ANALYSIS = "analysis"  # (language, method): (files,)
 TOKENS = "tokens"  # (source, language): (documents, tokens)
@@ -38,8 +42,11 @@ def add_tuples(values):
 
 def select(stats: list, kind: str) -> list:
     """[(key without its kind, value)] of one kind, from the summed (key, value) pairs."""
-    return [(key[1:] if len(key) > 2 else key[1], value[0] if len(value) == 1 else value)
-            for key, value in stats if key[0] == kind]
+    return [
+        (key[1:] if len(key) > 2 else key[1], value[0] if len(value) == 1 else value)
+        for key, value in stats
+        if key[0] == kind
+    ]
 
 
 def utf8_len(text: str | None) -> int:

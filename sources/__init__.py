@@ -22,8 +22,14 @@ from mathcorpus.document import Verdict
 from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources import arxiv, files, git, hf, jsonl, parquet
 
-KINDS: dict[str, ModuleType] = {"files": files, "git": git, "jsonl": jsonl, "parquet": parquet, "arxiv": arxiv,
-                                "hf": hf}
+KINDS: dict[str, ModuleType] = {
+    "files": files,
+    "git": git,
+    "jsonl": jsonl,
+    "parquet": parquet,
+    "arxiv": arxiv,
+    "hf": hf,
+}
 
 
 def kind_of(spec: SourceSpec) -> ModuleType:

@@ -37,8 +37,19 @@ from mathcorpus.sources.compression import (
     decompressed,
 )
 
-ARCHIVE_SUFFIXES = (".tar", ".tgz", ".tbz2", ".txz", ".tar.gz", ".tar.bz2", ".tar.xz", ".tar.zst",
-                    ".tar.zstd", ".zip", ".gz")
+ARCHIVE_SUFFIXES = (
+    ".tar",
+    ".tgz",
+    ".tbz2",
+    ".txz",
+    ".tar.gz",
+    ".tar.bz2",
+    ".tar.xz",
+    ".tar.zst",
+    ".tar.zstd",
+    ".zip",
+    ".gz",
+)
 MAX_DEPTH = 2
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
@@ -71,8 +82,15 @@ class ArchiveReader:
         return f"{self.spec.name}/{self.rel}{inner}"
 
     def reject(self, inner: str, reason: str, detail: str | None = None, text: str | None = None) -> Rejection:
-        return Rejection(id=self._id(inner), source=self.spec.name, stage="sources", reason=reason,
-                         path=f"{self.rel}{inner}", detail=detail, text=text)
+        return Rejection(
+            id=self._id(inner),
+            source=self.spec.name,
+            stage="sources",
+            reason=reason,
+            path=f"{self.rel}{inner}",
+            detail=detail,
+            text=text,
+        )
 
     def member_verdicts(self, inner: str, data: bytes, depth: int) -> Iterator[Verdict]:
         """A member's bytes: a nested archive, or one document."""
@@ -102,9 +120,17 @@ class ArchiveReader:
 
             yield notebook_document(self._id(inner), text, path, self.spec, meta)
             return
-        yield Document(id=self._id(inner), text=text, source=self.spec.name,
-                       kind=self.spec.doc_kind or kind_of(name), language=self.spec.language, path=path,
-                       repo=self.spec.repo, license=self.spec.license, meta=meta)
+        yield Document(
+            id=self._id(inner),
+            text=text,
+            source=self.spec.name,
+            kind=self.spec.doc_kind or kind_of(name),
+            language=self.spec.language,
+            path=path,
+            repo=self.spec.repo,
+            license=self.spec.license,
+            meta=meta,
+        )
 
     # -- formats -------------------------------------------------------------------------------
     def read(self) -> Iterator[Verdict]:
@@ -124,8 +150,7 @@ class ArchiveReader:
                 gen = self._zip(inner, stream, depth)
             else:
                 # every inflated byte (read or skipped, members and headers) is charged to the budget
-                inflated = io.BufferedReader(CappedReader(decompressed(stream, compression_of(head)),
-                                                          self.budget))
+                inflated = io.BufferedReader(CappedReader(decompressed(stream, compression_of(head)), self.budget))
                 tar_head = inflated.peek(512)[:512]
                 if _looks_like_tar(tar_head) or not lower.endswith(".gz") or lower.endswith((".tar.gz", ".tgz")):
                     gen = self._tar(inner, inflated, depth)
@@ -139,8 +164,9 @@ class ArchiveReader:
             yield self.reject(f"{inner}::", "inflate_cap_exceeded", f"after {emitted - 1} members: {err}")
         except (tarfile.TarError, zipfile.BadZipFile, zlib.error, *DECOMPRESSION_ERRORS) as err:
             emitted += 1
-            yield self.reject(f"{inner}::", "corrupt_archive",
-                              f"stopped after {emitted - 1} members: {type(err).__name__}: {err}")
+            yield self.reject(
+                f"{inner}::", "corrupt_archive", f"stopped after {emitted - 1} members: {type(err).__name__}: {err}"
+            )
         if not emitted:
             yield self.reject(inner, "empty", "an archive without members")
 
@@ -168,8 +194,11 @@ class ArchiveReader:
                 elif not member.isfile():
                     yield self.reject(member_inner, "special_member", "device, FIFO or other non-file member")
                 elif member.size > self.spec.max_file_bytes and not is_archive(member.name):
-                    yield self.reject(member_inner, "too_large",
-                                      f"{member.size:,} bytes > max_file_bytes {self.spec.max_file_bytes:,}")
+                    yield self.reject(
+                        member_inner,
+                        "too_large",
+                        f"{member.size:,} bytes > max_file_bytes {self.spec.max_file_bytes:,}",
+                    )
                 else:
                     data = tar.extractfile(member).read()
                     yield from self.member_verdicts(member_inner, data, depth)
@@ -191,8 +220,11 @@ class ArchiveReader:
                 elif stat.S_ISLNK(mode):
                     yield self.reject(member_inner, "link_member", "symlink member, not followed")
                 elif info.file_size > self.spec.max_file_bytes and not is_archive(info.filename):
-                    yield self.reject(member_inner, "too_large",
-                                      f"{info.file_size:,} bytes > max_file_bytes {self.spec.max_file_bytes:,}")
+                    yield self.reject(
+                        member_inner,
+                        "too_large",
+                        f"{info.file_size:,} bytes > max_file_bytes {self.spec.max_file_bytes:,}",
+                    )
                 else:
                     with archive.open(info) as fh:  # the declared size may lie: read with a limit
                         member_data = fh.read(self.spec.max_file_bytes + 1)

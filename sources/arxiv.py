@@ -83,6 +83,7 @@ def is_latex_file(name: str, data: bytes) -> bool:
 
 # -- work units -------------------------------------------------------------------------------
 
+
 def read_units(spec: SourceSpec) -> list[tuple]:
     """("archive", path, rel) | ("folder", key, [(path, rel in paper), ...]) | ("tex", path, rel)."""
     remote = storage.is_remote(spec.path)
@@ -122,6 +123,7 @@ def read_unit(unit: tuple, spec: SourceSpec) -> Iterator[Verdict]:
 
 # -- readers ----------------------------------------------------------------------------------
 
+
 class _PaperArchive(ArchiveReader):
     """ArchiveReader that hands the raw bytes of plain members back instead of making Documents."""
 
@@ -157,8 +159,9 @@ def _read_archive(path: str, rel: str, spec: SourceSpec) -> Iterator[Verdict]:
             else:
                 top_level.append((segments[0], data))
     except OSError as err:
-        yield Rejection(id=f"{spec.name}/{rel}", source=spec.name, stage="sources", reason="unreadable",
-                        path=path, detail=str(err))
+        yield Rejection(
+            id=f"{spec.name}/{rel}", source=spec.name, stage="sources", reason="unreadable", path=path, detail=str(err)
+        )
         return
     if current_key is not None:
         yield from _paper(f"{rel}::{current_key}", current_files, spec)
@@ -166,9 +169,14 @@ def _read_archive(path: str, rel: str, spec: SourceSpec) -> Iterator[Verdict]:
         return
     if nested_seen and not any(is_latex_file(n, d) for n, d in top_level):
         for name, _ in top_level:  # a bulk tar's PDF-only submissions
-            yield Rejection(id=f"{spec.name}/{rel}::{name}", source=spec.name, stage="sources",
-                            reason="no_tex_source", path=f"{rel}::{name}",
-                            detail="a submission without LaTeX source")
+            yield Rejection(
+                id=f"{spec.name}/{rel}::{name}",
+                source=spec.name,
+                stage="sources",
+                reason="no_tex_source",
+                path=f"{rel}::{name}",
+                detail="a submission without LaTeX source",
+            )
         return
     yield from _paper(rel, top_level, spec)
 
@@ -183,14 +191,29 @@ def _read_folder(key: str, files: list[tuple[str, str]], spec: SourceSpec) -> It
         try:
             size = storage.size(path)
             if size > spec.max_file_bytes:
-                rejected.append(Rejection(id=f"{spec.name}/{paper_key}/{rel}", source=spec.name,
-                                          stage="sources", reason="too_large", path=path,
-                                          detail=f"{size:,} bytes > max_file_bytes {spec.max_file_bytes:,}"))
+                rejected.append(
+                    Rejection(
+                        id=f"{spec.name}/{paper_key}/{rel}",
+                        source=spec.name,
+                        stage="sources",
+                        reason="too_large",
+                        path=path,
+                        detail=f"{size:,} bytes > max_file_bytes {spec.max_file_bytes:,}",
+                    )
+                )
                 continue
             loaded.append((rel, storage.read_bytes(path)))
         except OSError as err:
-            rejected.append(Rejection(id=f"{spec.name}/{paper_key}/{rel}", source=spec.name, stage="sources",
-                                      reason="unreadable", path=path, detail=str(err)))
+            rejected.append(
+                Rejection(
+                    id=f"{spec.name}/{paper_key}/{rel}",
+                    source=spec.name,
+                    stage="sources",
+                    reason="unreadable",
+                    path=path,
+                    detail=str(err),
+                )
+            )
     yield from rejected
     yield from _paper(paper_key, loaded, spec)
 
@@ -214,18 +237,39 @@ def _paper(key: str, members: list[tuple[str, bytes]], spec: SourceSpec) -> Iter
         files[norm] = text
     doc_id = f"{spec.name}/{key}"
     if not any(p.endswith((".tex", ".ltx")) for p in files):
-        yield Rejection(id=doc_id, source=spec.name, stage="sources", reason="no_tex_source", path=key,
-                        detail=f"{len(members)} files, none of them LaTeX")
+        yield Rejection(
+            id=doc_id,
+            source=spec.name,
+            stage="sources",
+            reason="no_tex_source",
+            path=key,
+            detail=f"{len(members)} files, none of them LaTeX",
+        )
         return
     latex = spec.latex
-    papers = clean_paper(files, expand=latex.expand_macros, keep_abstract=latex.keep_abstract,
-                         drop_preamble_=latex.drop_preamble, max_input_depth=latex.max_input_depth)
+    papers = clean_paper(
+        files,
+        expand=latex.expand_macros,
+        keep_abstract=latex.keep_abstract,
+        drop_preamble_=latex.drop_preamble,
+        max_input_depth=latex.max_input_depth,
+    )
     if not papers:
-        yield Rejection(id=doc_id, source=spec.name, stage="sources", reason="no_tex_source", path=key,
-                        detail="every .tex file is \\input by another one (a cycle): no root file")
+        yield Rejection(
+            id=doc_id,
+            source=spec.name,
+            stage="sources",
+            reason="no_tex_source",
+            path=key,
+            detail="every .tex file is \\input by another one (a cycle): no root file",
+        )
         return
-    base_meta = {"origin": key, "files": len(files), "other_files": other,
-                 "encoding": "latin-1" if "latin-1" in encodings else "utf-8"}
+    base_meta = {
+        "origin": key,
+        "files": len(files),
+        "other_files": other,
+        "encoding": "latin-1" if "latin-1" in encodings else "utf-8",
+    }
     ident = arxiv_id(key)
     if ident:
         base_meta["arxiv_id"] = ident
@@ -235,11 +279,24 @@ def _paper(key: str, members: list[tuple[str, bytes]], spec: SourceSpec) -> Iter
     for i, paper in enumerate(papers):
         part_id = doc_id if i == 0 else f"{doc_id}#{paper.roots[0]}"
         if not paper.text.strip():
-            yield Rejection(id=part_id, source=spec.name, stage="sources", reason="empty_after_cleaning",
-                            path=key, detail=f"nothing left of {', '.join(paper.roots)} after cleaning")
+            yield Rejection(
+                id=part_id,
+                source=spec.name,
+                stage="sources",
+                reason="empty_after_cleaning",
+                path=key,
+                detail=f"nothing left of {', '.join(paper.roots)} after cleaning",
+            )
             continue
-        yield Document(id=part_id, text=paper.text, source=spec.name, kind=spec.doc_kind or "paper",
-                       language=spec.language or "tex", path=key, meta={**base_meta, **paper.meta})
+        yield Document(
+            id=part_id,
+            text=paper.text,
+            source=spec.name,
+            kind=spec.doc_kind or "paper",
+            language=spec.language or "tex",
+            path=key,
+            meta={**base_meta, **paper.meta},
+        )
 
 
 def input_bytes(spec: SourceSpec) -> int:

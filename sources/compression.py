@@ -82,7 +82,7 @@ class CappedReader(io.RawIOBase):
     def readinto(self, out) -> int:
         data = self._raw.read(len(out))
         self._budget.take(len(data))
-        out[:len(data)] = data
+        out[: len(data)] = data
         return len(data)
 
 
@@ -109,7 +109,7 @@ class Read1Reader(io.RawIOBase):
 
     def readinto(self, out) -> int:
         data = self._stream.read1(len(out))
-        out[:len(data)] = data
+        out[: len(data)] = data
         return len(data)
 
     def close(self) -> None:

@@ -17,9 +17,15 @@ from mathcorpus.recipe import RecipeError, SourceSpec
 
 # Document kind by file extension; anything else is treated as code.
 KIND_BY_EXTENSION = {
-    ".tex": "paper", ".ltx": "paper", ".bib": "paper",
-    ".md": "text", ".markdown": "text", ".txt": "text", ".rst": "text",
-    ".html": "web", ".htm": "web",
+    ".tex": "paper",
+    ".ltx": "paper",
+    ".bib": "paper",
+    ".md": "text",
+    ".markdown": "text",
+    ".txt": "text",
+    ".rst": "text",
+    ".html": "web",
+    ".htm": "web",
 }
 
 
@@ -31,8 +37,9 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 _IMPLAUSIBLE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # control characters, C1 included
 
 
-def decode_text(data: bytes, encodings: tuple[str, ...] | list[str] = ("utf-8", "cp1252")
-                ) -> tuple[str | None, str | None, str | None]:
+def decode_text(
+    data: bytes, encodings: tuple[str, ...] | list[str] = ("utf-8", "cp1252")
+) -> tuple[str | None, str | None, str | None]:
     """(text, None, encoding) for text we accept, or (None, reason, None).
 
     UTF-8 first (a BOM is dropped); UTF-16 when a BOM says so; then each fallback of `encodings` in
@@ -82,8 +89,9 @@ def notebook_to_text(raw: str) -> tuple[str, dict]:
     if not isinstance(cells, list):
         raise ValueError("no cells")
     meta = nb.get("metadata") or {}
-    language = ((meta.get("language_info") or {}).get("name") or (meta.get("kernelspec") or {}).get("language")
-                or "python")
+    language = (
+        (meta.get("language_info") or {}).get("name") or (meta.get("kernelspec") or {}).get("language") or "python"
+    )
     parts, counts = [], {"markdown": 0, "code": 0}
     for cell in cells:
         if not isinstance(cell, dict):
@@ -106,14 +114,35 @@ def notebook_document(doc_id: str, raw: str, path: str, spec: SourceSpec, meta: 
     try:
         text, info = notebook_to_text(raw)
     except (ValueError, TypeError, AttributeError) as err:
-        return Rejection(id=doc_id, source=spec.name, stage="sources", reason="malformed_notebook",
-                         path=path, detail=str(err)[:500], text=raw[:4096])
+        return Rejection(
+            id=doc_id,
+            source=spec.name,
+            stage="sources",
+            reason="malformed_notebook",
+            path=path,
+            detail=str(err)[:500],
+            text=raw[:4096],
+        )
     if not text.strip():
-        return Rejection(id=doc_id, source=spec.name, stage="sources", reason="empty", path=path,
-                         detail="a notebook without any non-empty cell")
-    return Document(id=doc_id, text=text, source=spec.name, kind=spec.doc_kind or "code",
-                    language=spec.language or "jupyter", path=path, repo=spec.repo, license=spec.license,
-                    meta={**(meta or {}), **info})
+        return Rejection(
+            id=doc_id,
+            source=spec.name,
+            stage="sources",
+            reason="empty",
+            path=path,
+            detail="a notebook without any non-empty cell",
+        )
+    return Document(
+        id=doc_id,
+        text=text,
+        source=spec.name,
+        kind=spec.doc_kind or "code",
+        language=spec.language or "jupyter",
+        path=path,
+        repo=spec.repo,
+        license=spec.license,
+        meta={**(meta or {}), **info},
+    )
 
 
 def list_files(spec: SourceSpec) -> list[tuple[str, str]]:
@@ -124,8 +153,9 @@ def read_file(path: str, rel: str, spec: SourceSpec) -> Verdict:
     doc_id = f"{spec.name}/{rel}"
 
     def reject(reason: str, detail: str | None = None, text: str | None = None) -> Rejection:
-        return Rejection(id=doc_id, source=spec.name, stage="sources", reason=reason,
-                         text=text, path=path, detail=detail)
+        return Rejection(
+            id=doc_id, source=spec.name, stage="sources", reason=reason, text=text, path=path, detail=detail
+        )
 
     if not storage.is_remote(path):
         if os.path.islink(path):
@@ -151,9 +181,17 @@ def read_file(path: str, rel: str, spec: SourceSpec) -> Verdict:
         return reject("empty", f"{len(data)} bytes of whitespace" if data else "0 bytes")
     if rel.lower().endswith(".ipynb"):
         return notebook_document(doc_id, text, rel, spec)
-    return Document(id=doc_id, text=text, source=spec.name, kind=spec.doc_kind or kind_of(rel),
-                    language=spec.language, path=rel, repo=spec.repo, license=spec.license,
-                    meta={"encoding": encoding} if encoding != "utf-8" else {})
+    return Document(
+        id=doc_id,
+        text=text,
+        source=spec.name,
+        kind=spec.doc_kind or kind_of(rel),
+        language=spec.language,
+        path=rel,
+        repo=spec.repo,
+        license=spec.license,
+        meta={"encoding": encoding} if encoding != "utf-8" else {},
+    )
 
 
 def read_path(path: str, rel: str, spec: SourceSpec) -> Iterator[Verdict]:
@@ -165,13 +203,20 @@ def read_path(path: str, rel: str, spec: SourceSpec) -> Iterator[Verdict]:
         try:
             yield from read_archive(path, rel, spec)
         except OSError as err:
-            yield Rejection(id=f"{spec.name}/{rel}", source=spec.name, stage="sources", reason="unreadable",
-                            path=path, detail=str(err))
+            yield Rejection(
+                id=f"{spec.name}/{rel}",
+                source=spec.name,
+                stage="sources",
+                reason="unreadable",
+                path=path,
+                detail=str(err),
+            )
         return
     yield read_file(path, rel, spec)
 
 
 # -- the source interface (sources/__init__.py) ----------------------------------------------------
+
 
 def read_units(spec: SourceSpec) -> list[tuple[str, str]]:
     """(path, relative path) of every file, sorted."""

@@ -29,7 +29,9 @@ def _git(repo: str, *args: str, data: bytes | None = None) -> bytes:
     except FileNotFoundError:
         raise RecipeError("the git command is not installed (needed by kind: git sources)") from None
     except subprocess.CalledProcessError as err:
-        raise RecipeError(f"git {' '.join(args[:2])} in {repo}: {err.stderr.decode(errors='replace').strip()}") from None
+        raise RecipeError(
+            f"git {' '.join(args[:2])} in {repo}: {err.stderr.decode(errors='replace').strip()}"
+        ) from None
 
 
 def read_units(spec: SourceSpec) -> list[tuple]:
@@ -53,7 +55,7 @@ def read_units(spec: SourceSpec) -> list[tuple]:
         if wanted(path):
             entries.append((path, mode, kind, obj, -1 if size == "-" else int(size)))
     entries.sort()
-    return [(repo, commit, entries[i:i + UNIT_FILES]) for i in range(0, len(entries), UNIT_FILES)]
+    return [(repo, commit, entries[i : i + UNIT_FILES]) for i in range(0, len(entries), UNIT_FILES)]
 
 
 def input_bytes(spec: SourceSpec) -> int:
@@ -68,8 +70,15 @@ def read_unit(unit: tuple, spec: SourceSpec) -> Iterator[Verdict]:
     meta = {"commit": commit, "ref": spec.git_ref or "HEAD"}
 
     def reject(path: str, reason: str, detail: str, text: str | None = None) -> Rejection:
-        return Rejection(id=f"{spec.name}/{path}", source=spec.name, stage="sources", reason=reason,
-                         path=path, detail=detail, text=text)
+        return Rejection(
+            id=f"{spec.name}/{path}",
+            source=spec.name,
+            stage="sources",
+            reason=reason,
+            path=path,
+            detail=detail,
+            text=text,
+        )
 
     readable = []
     for path, mode, kind, obj, size in entries:
@@ -89,7 +98,7 @@ def read_unit(unit: tuple, spec: SourceSpec) -> Iterator[Verdict]:
         header_end = out.index(b"\n", pos)
         _, _, size = out[pos:header_end].split()
         start = header_end + 1
-        data = out[start:start + int(size)]
+        data = out[start : start + int(size)]
         pos = start + int(size) + 1
         text, reason, encoding = decode_text(data, spec.encodings)
         doc_id = f"{spec.name}/{path}"
@@ -102,6 +111,14 @@ def read_unit(unit: tuple, spec: SourceSpec) -> Iterator[Verdict]:
             yield verdict.replace(repo=repo_name, license=spec.license) if isinstance(verdict, Document) else verdict
         else:
             extra = {"encoding": encoding} if encoding != "utf-8" else {}
-            yield Document(id=doc_id, text=text, source=spec.name, kind=spec.doc_kind or kind_of(path),
-                           language=spec.language, path=path, repo=repo_name, license=spec.license,
-                           meta={**meta, **extra})
+            yield Document(
+                id=doc_id,
+                text=text,
+                source=spec.name,
+                kind=spec.doc_kind or kind_of(path),
+                language=spec.language,
+                path=path,
+                repo=repo_name,
+                license=spec.license,
+                meta={**meta, **extra},
+            )

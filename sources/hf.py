@@ -31,8 +31,15 @@ from mathcorpus.document import Rejection, Verdict
 from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources.jsonl import row_verdict
 
-_BUILDERS = {".parquet": "parquet", ".json": "json", ".jsonl": "json", ".arrow": "arrow",
-             ".csv": "csv", ".tsv": "csv", ".txt": "text"}
+_BUILDERS = {
+    ".parquet": "parquet",
+    ".json": "json",
+    ".jsonl": "json",
+    ".arrow": "arrow",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "text",
+}
 
 
 def _builder_of(path: str) -> str | None:
@@ -55,8 +62,10 @@ def _saved_split_folder(spec: SourceSpec) -> str | None:
         with open(dict_file, encoding="utf-8") as fh:
             splits = json.load(fh).get("splits", [])
         if spec.hf_split not in splits:
-            raise RecipeError(f"source {spec.name!r}: split {spec.hf_split!r} not in {path} "
-                              f"(it has {', '.join(splits)}); set hf_split")
+            raise RecipeError(
+                f"source {spec.name!r}: split {spec.hf_split!r} not in {path} "
+                f"(it has {', '.join(splits)}); set hf_split"
+            )
         return os.path.join(path, spec.hf_split)
     return None
 
@@ -64,8 +73,11 @@ def _saved_split_folder(spec: SourceSpec) -> str | None:
 def _data_files(spec: SourceSpec) -> list[str]:
     if _builder_of(spec.path) is None:
         return []
-    return storage.expand_patterns([spec.path]) if storage.is_remote(spec.path) else \
-        sorted(p for p in glob.glob(spec.path, recursive=True) if os.path.isfile(p))
+    return (
+        storage.expand_patterns([spec.path])
+        if storage.is_remote(spec.path)
+        else sorted(p for p in glob.glob(spec.path, recursive=True) if os.path.isfile(p))
+    )
 
 
 def _load_streaming(spec: SourceSpec):
@@ -78,8 +90,9 @@ def _load_streaming(spec: SourceSpec):
         ds = datasets.load_dataset(spec.path, spec.hf_config, split=spec.hf_split, streaming=streaming)
     except Exception as err:  # noqa: BLE001 - datasets raises many types (network, missing, schema)
         hint = "" if local else " (a Hub dataset needs the machine to be online)"
-        raise RecipeError(f"source {spec.name!r}: cannot load dataset {spec.path!r}{hint}: "
-                          f"{type(err).__name__}: {err}") from None
+        raise RecipeError(
+            f"source {spec.name!r}: cannot load dataset {spec.path!r}{hint}: {type(err).__name__}: {err}"
+        ) from None
     return ds
 
 
@@ -135,11 +148,15 @@ def read_unit(unit: tuple, spec: SourceSpec) -> Iterator[Verdict]:
     number = 0
     try:
         for number, row in enumerate(_rows(unit, spec), start=1):
-            yield row_verdict(row, f"{spec.name}/{name}:{number}", f"row {number}", origin, spec,
-                              {"row": number})
+            yield row_verdict(row, f"{spec.name}/{name}:{number}", f"row {number}", origin, spec, {"row": number})
     except RecipeError:
         raise
     except Exception as err:  # noqa: BLE001 - a broken file or stream: what was read counts
-        yield Rejection(id=f"{spec.name}/{name}:{number + 1}-", source=spec.name, stage="sources",
-                        reason="corrupt_file", path=origin,
-                        detail=f"stopped after row {number}: {type(err).__name__}: {err}"[:2000])
+        yield Rejection(
+            id=f"{spec.name}/{name}:{number + 1}-",
+            source=spec.name,
+            stage="sources",
+            reason="corrupt_file",
+            path=origin,
+            detail=f"stopped after row {number}: {type(err).__name__}: {err}"[:2000],
+        )

@@ -23,9 +23,13 @@ from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources.compression import Read1Reader, TruncatedStream, _ZstdReader  # noqa: F401
 
 # Row fields copied onto the Document when present (Stack / OpenWebMath style rows).
-_FIELD_ALIASES = {"language": ("lang", "language"), "path": ("path", "max_stars_repo_path"),
-                  "repo": ("repo", "repo_name", "max_stars_repo_name"), "license": ("license",),
-                  "url": ("url",)}
+_FIELD_ALIASES = {
+    "language": ("lang", "language"),
+    "path": ("path", "max_stars_repo_path"),
+    "repo": ("repo", "repo_name", "max_stars_repo_name"),
+    "license": ("license",),
+    "url": ("url",),
+}
 
 
 @functools.lru_cache(maxsize=64)
@@ -70,8 +74,9 @@ def open_byte_stream(path: str) -> IO[bytes]:
     return io.BufferedReader(raw, buffer_size=1 << 20)
 
 
-def byte_lines(stream: IO[bytes], max_line_bytes: int, start: int = 0,
-               end: int | None = None) -> Iterator[tuple[int, bytes, bool]]:
+def byte_lines(
+    stream: IO[bytes], max_line_bytes: int, start: int = 0, end: int | None = None
+) -> Iterator[tuple[int, bytes, bool]]:
     """(offset, line, complete) for the lines that start in [start, end) of the stream (which is
     positioned at `start`); a line longer than `max_line_bytes` is cut there (complete=False) and the
     rest of it is read and thrown away in bounded chunks, so one huge line never sits in memory."""
@@ -105,8 +110,15 @@ def parse_row(line: str, lineno: int, path: str, spec: SourceSpec, offset: int |
     fallback_id = f"{spec.name}/{os.path.basename(path)}{where}"
 
     def reject(reason: str, detail: str) -> Rejection:
-        return Rejection(id=fallback_id, source=spec.name, stage="sources", reason=reason,
-                         text=line[:65536], path=path, detail=detail)
+        return Rejection(
+            id=fallback_id,
+            source=spec.name,
+            stage="sources",
+            reason=reason,
+            text=line[:65536],
+            path=path,
+            detail=detail,
+        )
 
     try:
         row = json.loads(line)
@@ -123,9 +135,15 @@ def row_verdict(row: dict, fallback_id: str, where: str, path: str, spec: Source
     `where` names the row in messages; `position` goes into ``meta`` next to the file."""
     text = row.get(spec.text_field)
     if not isinstance(text, str):
-        return Rejection(id=fallback_id, source=spec.name, stage="sources", reason="missing_text_field",
-                         path=path, detail=f"{where}: no string field {spec.text_field!r}",
-                         text=_valid_unicode(str(row)[:4096]))
+        return Rejection(
+            id=fallback_id,
+            source=spec.name,
+            stage="sources",
+            reason="missing_text_field",
+            path=path,
+            detail=f"{where}: no string field {spec.text_field!r}",
+            text=_valid_unicode(str(row)[:4096]),
+        )
     raw_id = row.get(spec.id_field) if spec.id_field else None
     doc_id = _valid_unicode(f"{spec.name}/{raw_id}") if raw_id is not None else fallback_id
     fields = _row_fields(row, spec)
@@ -134,12 +152,24 @@ def row_verdict(row: dict, fallback_id: str, where: str, path: str, spec: Source
     try:  # JSON escapes can spell lone surrogates ("\ud800"): not Unicode text, unwritable to Parquet
         text.encode("utf-8")
     except UnicodeEncodeError as err:
-        return Rejection(id=doc_id, source=spec.name, stage="sources",
-                         reason="invalid_unicode", path=path, detail=f"{where}: {err.reason}",
-                         text=_valid_unicode(text[:4096]))
+        return Rejection(
+            id=doc_id,
+            source=spec.name,
+            stage="sources",
+            reason="invalid_unicode",
+            path=path,
+            detail=f"{where}: {err.reason}",
+            text=_valid_unicode(text[:4096]),
+        )
     if not text.strip():
-        return Rejection(id=doc_id, source=spec.name, stage="sources", reason="empty", path=path,
-                         detail=f"{where}: the text field is empty or blank")
+        return Rejection(
+            id=doc_id,
+            source=spec.name,
+            stage="sources",
+            reason="empty",
+            path=path,
+            detail=f"{where}: the text field is empty or blank",
+        )
     kind = spec.doc_kind or ("web" if fields["url"] else "code" if language else "text")
     meta = {"origin": path, **position}
     if spec.date_field and row.get(spec.date_field) is not None:
@@ -198,32 +228,50 @@ def read_jsonl(path: str, spec: SourceSpec, start: int = 0, end: int | None = No
                     if not chunk or chunk.endswith(b"\n"):
                         break
             for lineno, (offset, raw, complete) in enumerate(
-                    byte_lines(stream, spec.max_line_bytes, start, end), start=1):
+                byte_lines(stream, spec.max_line_bytes, start, end), start=1
+            ):
                 if not raw.strip():  # blank lines (ASCII whitespace only) are not rows
                     continue
                 if not complete:
-                    yield Rejection(id=f"{spec.name}/{name}{where(offset)}", source=spec.name, stage="sources",
-                                    reason="line_too_long", path=path,
-                                    text=raw[:4096].decode("utf-8", "replace"),
-                                    detail=f"line longer than max_line_bytes {spec.max_line_bytes:,}")
+                    yield Rejection(
+                        id=f"{spec.name}/{name}{where(offset)}",
+                        source=spec.name,
+                        stage="sources",
+                        reason="line_too_long",
+                        path=path,
+                        text=raw[:4096].decode("utf-8", "replace"),
+                        detail=f"line longer than max_line_bytes {spec.max_line_bytes:,}",
+                    )
                     continue
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError as err:
-                    yield Rejection(id=f"{spec.name}/{name}{where(offset)}", source=spec.name, stage="sources",
-                                    reason="invalid_utf8", path=path, detail=str(err),
-                                    text=raw[:4096].decode("utf-8", "replace"))
+                    yield Rejection(
+                        id=f"{spec.name}/{name}{where(offset)}",
+                        source=spec.name,
+                        stage="sources",
+                        reason="invalid_utf8",
+                        path=path,
+                        detail=str(err),
+                        text=raw[:4096].decode("utf-8", "replace"),
+                    )
                     continue
                 yield parse_row(line, lineno, path, spec, offset if ranged else None)
     except (OSError, EOFError, zstandard.ZstdError, ValueError) as err:
         # The stream broke (truncated/corrupt archive): what was read counts; the unreadable
         # remainder is one rejection that says where it stopped.
-        yield Rejection(id=f"{spec.name}/{name}:{lineno + 1}-", source=spec.name,
-                        stage="sources", reason="corrupt_file", path=path,
-                        detail=f"stopped after line {lineno}: {type(err).__name__}: {err}")
+        yield Rejection(
+            id=f"{spec.name}/{name}:{lineno + 1}-",
+            source=spec.name,
+            stage="sources",
+            reason="corrupt_file",
+            path=path,
+            detail=f"stopped after line {lineno}: {type(err).__name__}: {err}",
+        )
 
 
 # -- the source interface (sources/__init__.py) ----------------------------------------------------
+
 
 def read_units(spec: SourceSpec) -> list[tuple[str, int, int | None]]:
     """(path, start, end) byte ranges: large uncompressed files are read in ranges by many workers;
@@ -231,9 +279,13 @@ def read_units(spec: SourceSpec) -> list[tuple[str, int, int | None]]:
     paths = storage.expand_patterns([spec.path])
     if not paths:
         raise RecipeError(f"source {spec.name!r}: no file matches {spec.path}")
-    return [(path, start, end) for path in paths
-            for start, end in (split_ranges(storage.size(path), spec.split_bytes)
-                               if not is_compressed(path) else [(0, None)])]
+    return [
+        (path, start, end)
+        for path in paths
+        for start, end in (
+            split_ranges(storage.size(path), spec.split_bytes) if not is_compressed(path) else [(0, None)]
+        )
+    ]
 
 
 def read_unit(unit: tuple, spec: SourceSpec) -> Iterator[Verdict]:

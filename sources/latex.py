@@ -54,7 +54,8 @@ _PROTECTED = re.compile(
     r"\\begin\{(verbatim\*?|lstlisting|minted|Verbatim|alltt)\}.*?\\end\{\1\}"  # verbatim blocks
     r"|\\verb\*?([^a-zA-Z\s*]).*?\2"  # \verb|...|
     r"|\\(?:url|href)\{[^{}\n]*\}",  # URLs may hold %20
-    re.S)
+    re.S,
+)
 _COMMENT = re.compile(r"(?<!\\)((?:\\\\)*)%[^\n]*(?:\n[ \t]*)?")
 _COMMENT_ENV = re.compile(r"\\begin\{comment\}.*?\\end\{comment\}", re.S)
 _IFFALSE = re.compile(r"\\iffalse\b.*?\\fi\b", re.S)
@@ -65,7 +66,7 @@ def strip_comments(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     out, pos = [], 0
     for m in _PROTECTED.finditer(text):
-        out.append(_strip_plain(text[pos:m.start()]))
+        out.append(_strip_plain(text[pos : m.start()]))
         out.append(m.group(0))
         pos = m.end()
     out.append(_strip_plain(text[pos:]))
@@ -97,7 +98,7 @@ def read_group(text: str, pos: int, open_: str = "{", close: str = "}") -> tuple
         elif ch == close:
             depth -= 1
             if depth == 0:
-                return text[pos + 1:i], i + 1
+                return text[pos + 1 : i], i + 1
         i += 1
     return None
 
@@ -136,7 +137,8 @@ _INPUT = re.compile(
     r"\\(?:(?P<imp>subimport|import)\s*\{(?P<dir>[^{}]*)\}\s*\{(?P<file>[^{}]*)\}"
     r"|(?P<cmd>input|include|subfile|usepackage)(?![A-Za-z@])\s*"
     r"(?:\[[^\]]*\]\s*)?"  # \usepackage[opts]{x}
-    r"(?:\{(?P<braced>[^{}]*)\}|(?P<bare>[^\s{}\\%]+)))")
+    r"(?:\{(?P<braced>[^{}]*)\}|(?P<bare>[^\s{}\\%]+)))"
+)
 
 
 @dataclass
@@ -158,8 +160,7 @@ def _resolve(name: str, base_dirs: list[str], files: dict[str, str], suffix: str
     return None
 
 
-def inline_inputs(path: str, files: dict[str, str], max_depth: int = 16,
-                  stats: InlineStats | None = None) -> str:
+def inline_inputs(path: str, files: dict[str, str], max_depth: int = 16, stats: InlineStats | None = None) -> str:
     """The text of `path` (comments already stripped from every file) with its inputs inlined."""
     stats = stats if stats is not None else InlineStats()
     root_dir = posixpath.dirname(path)
@@ -274,7 +275,8 @@ class Macro:
 
 _DEFINITION = re.compile(
     r"\\(?P<kind>(?:re)?newcommand|providecommand|DeclareRobustCommand|DeclareMathOperator"
-    r"|[egx]?def)(?![A-Za-z@])(?P<star>\*?)\s*")
+    r"|[egx]?def)(?![A-Za-z@])(?P<star>\*?)\s*"
+)
 
 
 def collect_macros(text: str) -> tuple[dict[str, Macro], str]:
@@ -295,7 +297,7 @@ def collect_macros(text: str) -> tuple[dict[str, Macro], str]:
             macro = None  # never expand what the cleaning steps look for, nor TeX programs
         if macro is not None:
             macros[name] = Macro(macro.nargs, _XSPACE.sub("", macro.body))  # spacing only
-            out.append(text[pos:m.start()])
+            out.append(text[pos : m.start()])
             pos = end
     out.append(text[pos:])
     return macros, "".join(out)
@@ -338,9 +340,9 @@ def _parse_definition(text: str, m: re.Match) -> tuple[str, Macro | None, int] |
     nargs = 0
     if pos < len(text) and text[pos] == "[":
         close = text.find("]", pos)
-        if close < 0 or not text[pos + 1:close].strip().isdigit():
+        if close < 0 or not text[pos + 1 : close].strip().isdigit():
             return None
-        nargs, pos = int(text[pos + 1:close]), _skip_space(text, close + 1)
+        nargs, pos = int(text[pos + 1 : close]), _skip_space(text, close + 1)
         if pos < len(text) and text[pos] == "[":  # an optional argument: not a simple macro
             return name, None, pos
     group = read_group(text, pos)
@@ -349,9 +351,11 @@ def _parse_definition(text: str, m: re.Match) -> tuple[str, Macro | None, int] |
     return name, Macro(nargs, group[0]), group[1]
 
 
-_PROGRAMMING = re.compile(r"\\[A-Za-z]*@|\\(?:if[a-z]*|else|fi|or|expandafter|csname|endcsname|futurelet"
-                          r"|let|def|gdef|edef|xdef|newcommand|renewcommand|mathchoice|afterassignment"
-                          r"|aftergroup|begingroup|endgroup|catcode|NewDocumentCommand)(?![A-Za-z])|#[1-9]#")
+_PROGRAMMING = re.compile(
+    r"\\[A-Za-z]*@|\\(?:if[a-z]*|else|fi|or|expandafter|csname|endcsname|futurelet"
+    r"|let|def|gdef|edef|xdef|newcommand|renewcommand|mathchoice|afterassignment"
+    r"|aftergroup|begingroup|endgroup|catcode|NewDocumentCommand)(?![A-Za-z])|#[1-9]#"
+)
 MAX_MACRO_BODY = 400
 _XSPACE = re.compile(r"\\xspace\s*$")
 
@@ -362,14 +366,32 @@ def is_notation(body: str) -> bool:
     return len(body) <= MAX_MACRO_BODY and not _PROGRAMMING.search(body)
 
 
-_STRUCTURAL = frozenset({"part", "chapter", "section", "subsection", "subsubsection", "paragraph",
-                         "begin", "end", "input", "include", "bibliography", "documentclass"})
+_STRUCTURAL = frozenset(
+    {
+        "part",
+        "chapter",
+        "section",
+        "subsection",
+        "subsubsection",
+        "paragraph",
+        "begin",
+        "end",
+        "input",
+        "include",
+        "bibliography",
+        "documentclass",
+    }
+)
 _PARAM = re.compile(r"##|#([1-9])")
 
 
 def _substitute(body: str, args: list[str]) -> str:
-    return _PARAM.sub(lambda m: "#" if m.group(1) is None else args[int(m.group(1)) - 1]
-                      if int(m.group(1)) <= len(args) else m.group(0), body)
+    return _PARAM.sub(
+        lambda m: (
+            "#" if m.group(1) is None else args[int(m.group(1)) - 1] if int(m.group(1)) <= len(args) else m.group(0)
+        ),
+        body,
+    )
 
 
 def expand_macros(text: str, macros: dict[str, Macro]) -> tuple[str, int]:
@@ -400,7 +422,7 @@ def expand_macros(text: str, macros: dict[str, Macro]) -> tuple[str, int]:
             # after a body ending in a control word when a letter follows
             if re.search(r"\\[A-Za-z@]+$", body) and end < len(text) and text[end].isalpha():
                 body += " "
-            out.append(text[pos:m.start()])
+            out.append(text[pos : m.start()])
             out.append(body)
             pos = end
             count += 1
@@ -424,7 +446,9 @@ _END_DOCUMENT = re.compile(r"\\end\s*\{document\}")
 _BIBLIOGRAPHY = re.compile(
     r"\\begin\s*\{thebibliography\}.*?(?:\\end\s*\{thebibliography\}|$)"
     r"|\\(?:bibliography|bibliographystyle|addbibresource|nocite)\s*\{[^{}]*\}"
-    r"|\\printbibliography\b(?:\s*\[[^\]]*\])?", re.S)
+    r"|\\printbibliography\b(?:\s*\[[^\]]*\])?",
+    re.S,
+)
 
 
 def drop_preamble(text: str, keep_abstract: bool = False) -> str:
@@ -439,13 +463,13 @@ def drop_preamble(text: str, keep_abstract: bool = False) -> str:
     if keep_abstract:
         abstract = _ABSTRACT.search(text, body_start, section.start())
         head = abstract.group(0) + "\n\n" if abstract else ""
-    return head + text[section.start():]
+    return head + text[section.start() :]
 
 
 def drop_bibliography(text: str) -> str:
     end = _END_DOCUMENT.search(text)
     if end:
-        text = text[:end.start()]
+        text = text[: end.start()]
     return _BIBLIOGRAPHY.sub("", text)
 
 
@@ -461,8 +485,14 @@ class CleanPaper:
     meta: dict
 
 
-def clean_paper(files: dict[str, str], *, expand: bool = True, keep_abstract: bool = False,
-                drop_preamble_: bool = True, max_input_depth: int = 16) -> list[CleanPaper]:
+def clean_paper(
+    files: dict[str, str],
+    *,
+    expand: bool = True,
+    keep_abstract: bool = False,
+    drop_preamble_: bool = True,
+    max_input_depth: int = 16,
+) -> list[CleanPaper]:
     """Every document of one paper, cleaned (steps 1-5 of the module docstring)."""
     stripped = {p: strip_comments(t) for p, t in files.items() if p.endswith(TEX_SUFFIXES)}
     papers = []
@@ -477,8 +507,12 @@ def clean_paper(files: dict[str, str], *, expand: bool = True, keep_abstract: bo
         if drop_preamble_:
             text = drop_preamble(text, keep_abstract)
         text = tidy(drop_bibliography(text))
-        meta = {"main_file": part.roots[0] if len(part.roots) == 1 else None, "roots": part.roots,
-                "inlined": len(part.stats.inlined), "macros_expanded": expanded}
+        meta = {
+            "main_file": part.roots[0] if len(part.roots) == 1 else None,
+            "roots": part.roots,
+            "inlined": len(part.stats.inlined),
+            "macros_expanded": expanded,
+        }
         if part.stats.missing:
             meta["missing_inputs"] = sorted(set(part.stats.missing))
         if part.stats.cyclic:

@@ -47,9 +47,14 @@ def read_parquet(path: str, group: int, first_row: int, spec: SourceSpec) -> Ite
                 return
         table = _open(path).read_row_group(group)
     except Exception as err:  # noqa: BLE001 - pyarrow raises several types for broken files
-        yield Rejection(id=f"{spec.name}/{name}#{max(group, 0)}", source=spec.name, stage="sources",
-                        reason="corrupt_file", path=path,
-                        detail=f"row group {group}: {type(err).__name__}: {err}"[:2000])
+        yield Rejection(
+            id=f"{spec.name}/{name}#{max(group, 0)}",
+            source=spec.name,
+            stage="sources",
+            reason="corrupt_file",
+            path=path,
+            detail=f"row group {group}: {type(err).__name__}: {err}"[:2000],
+        )
         return
     for i, row in enumerate(table.to_pylist()):
         number = first_row + i
@@ -57,6 +62,7 @@ def read_parquet(path: str, group: int, first_row: int, spec: SourceSpec) -> Ite
 
 
 # -- the source interface (sources/__init__.py) ----------------------------------------------------
+
 
 def read_units(spec: SourceSpec) -> list[tuple[str, int, int]]:
     paths = storage.expand_patterns([spec.path])

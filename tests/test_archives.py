@@ -23,8 +23,12 @@ def tar_bytes(members, compression=""):
                 info.size = len(data)
                 tar.addfile(info, io.BytesIO(data))
                 continue
-            info.type = {"dir": tarfile.DIRTYPE, "sym": tarfile.SYMTYPE, "lnk": tarfile.LNKTYPE,
-                         "fifo": tarfile.FIFOTYPE}[kind]
+            info.type = {
+                "dir": tarfile.DIRTYPE,
+                "sym": tarfile.SYMTYPE,
+                "lnk": tarfile.LNKTYPE,
+                "fifo": tarfile.FIFOTYPE,
+            }[kind]
             info.linkname = data.decode() if data else ""
             tar.addfile(info)
     return buf.getvalue()
@@ -49,29 +53,38 @@ GOOD = b"\\section{Groups}\nLet $G$ be a group.\n"
 
 def test_tar_members_are_documents_and_unsafe_members_are_rejected(tmp_path):
     nested = tar_bytes([("inner.lean", b"theorem t : 1 = 1 := rfl\n", "file")], "gz")
-    (tmp_path / "paper.tar.gz").write_bytes(tar_bytes([
-        ("src", None, "dir"),
-        ("src/main.tex", GOOD, "file"),
-        ("/etc/passwd", b"root:x:0:0", "file"),
-        ("../escape.tex", GOOD, "file"),
-        ("link.tex", b"/etc/passwd", "sym"),
-        ("hard.tex", b"src/main.tex", "lnk"),
-        ("pipe", None, "fifo"),
-        ("blob.bin", b"\x00\x01\x02", "file"),
-        ("latin.txt", "caf\xe9".encode("latin-1"), "file"),
-        ("blank.md", b"  \n", "file"),
-        ("more.tar.gz", nested, "file"),
-    ], "gz"))
+    (tmp_path / "paper.tar.gz").write_bytes(
+        tar_bytes(
+            [
+                ("src", None, "dir"),
+                ("src/main.tex", GOOD, "file"),
+                ("/etc/passwd", b"root:x:0:0", "file"),
+                ("../escape.tex", GOOD, "file"),
+                ("link.tex", b"/etc/passwd", "sym"),
+                ("hard.tex", b"src/main.tex", "lnk"),
+                ("pipe", None, "fifo"),
+                ("blob.bin", b"\x00\x01\x02", "file"),
+                ("latin.txt", "caf\xe9".encode("latin-1"), "file"),
+                ("blank.md", b"  \n", "file"),
+                ("more.tar.gz", nested, "file"),
+            ],
+            "gz",
+        )
+    )
     v = read_tree(tmp_path)
     doc = v["t/paper.tar.gz::src/main.tex"]
     assert isinstance(doc, Document) and doc.text == GOOD.decode() and doc.kind == "paper"
     assert doc.path == "paper.tar.gz::src/main.tex"
     assert v["t/paper.tar.gz::more.tar.gz::inner.lean"].text.startswith("theorem")
     assert reasons(v) == {
-        "t/paper.tar.gz::/etc/passwd": "unsafe_member_path", "t/paper.tar.gz::../escape.tex": "unsafe_member_path",
-        "t/paper.tar.gz::link.tex": "link_member", "t/paper.tar.gz::hard.tex": "link_member",
-        "t/paper.tar.gz::pipe": "special_member", "t/paper.tar.gz::blob.bin": "binary",
-        "t/paper.tar.gz::blank.md": "empty"}
+        "t/paper.tar.gz::/etc/passwd": "unsafe_member_path",
+        "t/paper.tar.gz::../escape.tex": "unsafe_member_path",
+        "t/paper.tar.gz::link.tex": "link_member",
+        "t/paper.tar.gz::hard.tex": "link_member",
+        "t/paper.tar.gz::pipe": "special_member",
+        "t/paper.tar.gz::blob.bin": "binary",
+        "t/paper.tar.gz::blank.md": "empty",
+    }
     assert v["t/paper.tar.gz::latin.txt"].meta["encoding"] == "cp1252"  # the documented fallback
     assert not list(tmp_path.glob("**/main.tex"))  # nothing was extracted
 
@@ -79,8 +92,13 @@ def test_tar_members_are_documents_and_unsafe_members_are_rejected(tmp_path):
 @pytest.mark.parametrize("compression", ["", "gz", "bz2", "xz", "zst"])
 def test_every_tar_compression_is_recognised_by_content(tmp_path, compression):
     plain = tar_bytes([("a.tex", GOOD, "file")])
-    data = (zstandard.ZstdCompressor().compress(plain) if compression == "zst"
-            else tar_bytes([("a.tex", GOOD, "file")], compression) if compression else plain)
+    data = (
+        zstandard.ZstdCompressor().compress(plain)
+        if compression == "zst"
+        else tar_bytes([("a.tex", GOOD, "file")], compression)
+        if compression
+        else plain
+    )
     (tmp_path / f"x.tar{'.' + compression if compression else ''}").write_bytes(data)
     [(key, doc)] = read_tree(tmp_path).items()
     assert isinstance(doc, Document) and doc.text == GOOD.decode() and key.endswith("::a.tex")
@@ -125,7 +143,7 @@ def test_zip_members(tmp_path):
         z.writestr("ok/thm.v", "Theorem t : True. Proof. exact I. Qed.\n")
         z.writestr("../evil.v", "x")
         link = zipfile.ZipInfo("link.v")
-        link.external_attr = (0o120777 << 16)
+        link.external_attr = 0o120777 << 16
         z.writestr(link, "/etc/passwd")
     (tmp_path / "code.zip").write_bytes(buf.getvalue())
     v = read_tree(tmp_path)

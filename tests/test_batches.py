@@ -17,8 +17,9 @@ def test_batches_are_bounded_by_count_and_text():
 
 def test_repeated_hashes_are_found_across_elements():
     with beam.Pipeline() as p:
-        arrays = p | beam.Create([np.array([1, 2, 3], np.uint64), np.array([3, 4, 1], np.uint64),
-                                  np.array([1], np.uint64)])
+        arrays = p | beam.Create(
+            [np.array([1, 2, 3], np.uint64), np.array([3, 4, 1], np.uint64), np.array([1], np.uint64)]
+        )
         twice = arrays | "Twice" >> RepeatedHashes(lambda a: a, min_count=2)
         thrice = arrays | "Thrice" >> RepeatedHashes(lambda a: a, min_count=3)
         assert_that(twice | "L2" >> beam.Map(lambda a: a.tolist()), equal_to([[1, 3]]), label="twice")

@@ -37,7 +37,9 @@ def test_exact_normalizations():
     assert exact_key(code, "none") != exact_key(reindented, "none")  # the text as it is
     assert exact_key("a b", "none") == exact_key("A  b", "text") != exact_key("A b", "none")  # same key space
     assert normalize_for_exact("  A \n\n b ", "whitespace") == "A b"
-    assert normalize_for_exact("e\u0301", "whitespace") == "\u00e9" and normalize_for_exact("e\u0301", "none") == "e\u0301"
+    assert (
+        normalize_for_exact("e\u0301", "whitespace") == "\u00e9" and normalize_for_exact("e\u0301", "none") == "e\u0301"
+    )
 
 
 def _words(rng, n):
@@ -153,13 +155,20 @@ def test_most_recent_survivor_from_row_dates_and_arxiv_ids(tmp_path):
     from mathcorpus.sources.arxiv import arxiv_month
     from mathcorpus.sources.jsonl import read_jsonl
 
-    rows = [{"id": "old", "text": "t", "date": "2021-03-04T10:00:00+02:00"},
-            {"id": "new", "text": "t", "date": 1700000000},  # seconds since 1970 (2023-11-14)
-            {"id": "fine", "text": "t", "date": "2021-03-04T08:00:00.5"},
-            {"id": "none", "text": "t"}, {"id": "junk", "text": "t", "date": "yesterday"}]
+    rows = [
+        {"id": "old", "text": "t", "date": "2021-03-04T10:00:00+02:00"},
+        {"id": "new", "text": "t", "date": 1700000000},  # seconds since 1970 (2023-11-14)
+        {"id": "fine", "text": "t", "date": "2021-03-04T08:00:00.5"},
+        {"id": "none", "text": "t"},
+        {"id": "junk", "text": "t", "date": "yesterday"},
+    ]
     (tmp_path / "r.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    docs = list(read_jsonl(str(tmp_path / "r.jsonl"), SourceSpec(kind="jsonl", path="r.jsonl", name="s",
-                                                                 id_field="id", date_field="date")))
+    docs = list(
+        read_jsonl(
+            str(tmp_path / "r.jsonl"),
+            SourceSpec(kind="jsonl", path="r.jsonl", name="s", id_field="id", date_field="date"),
+        )
+    )
     assert docs[0].meta["date"] == "2021-03-04T08:00:00.000000" and "date" not in docs[3].meta
     ranked = sorted(enumerate(docs), key=lambda x: (survivor_rank(x[1], "most_recent"), x[0]))
     assert [d.id.split("/")[1] for _, d in ranked] == ["new", "fine", "old", "none", "junk"]  # undated last
@@ -205,8 +214,10 @@ def test_signatures_in_threads_equal_sequential_ones():
     from mathcorpus.pipeline.dedup import minhash
 
     rng = random.Random(5)
-    batches = [[" ".join(f"w{rng.randint(0, 5000)}" for _ in range(rng.randint(50, 400) * (k + 1)))
-                for _ in range(8)] for k in range(24)]
+    batches = [
+        [" ".join(f"w{rng.randint(0, 5000)}" for _ in range(rng.randint(50, 400) * (k + 1))) for _ in range(8)]
+        for k in range(24)
+    ]
     perms = permutations(64)
 
     def sigs(texts):
@@ -231,8 +242,11 @@ def test_only_the_signatures_of_edge_ends_are_read_for_verification(tmp_path):
         w.write({"nums": nums[:20], "near_nums": nums[:20], "sigs": sigs[:20]})
         w.write({"nums": nums[20:], "near_nums": nums[20:], "sigs": sigs[20:]})
     endpoints = np.sort(nums[[3, 7, 31]])
-    rows = {int(n): row.tolist() for _, (part_nums, part_rows) in endpoint_rows(3, str(tmp_path), endpoints, False, 4)
-            for n, row in zip(part_nums, part_rows)}
+    rows = {
+        int(n): row.tolist()
+        for _, (part_nums, part_rows) in endpoint_rows(3, str(tmp_path), endpoints, False, 4)
+        for n, row in zip(part_nums, part_rows)
+    }
     assert rows == {int(nums[i]): sigs[i].tolist() for i in (3, 7, 31)}
 
 
@@ -277,7 +291,8 @@ def test_table_writer_streams_row_groups_in_order(tmp_path, monkeypatch):
     meta = pq.ParquetFile(tmp_path / "documents" / "part-00007.parquet").metadata
     assert meta.num_row_groups == 3
     assert [r["id"] for r in pq.read_table(tmp_path / "documents" / "part-00007.parquet").to_pylist()] == [
-        d.id for d in docs]
+        d.id for d in docs
+    ]
     empty = sinks.TableWriter(str(tmp_path), "rejected", 8)
     assert empty.close() == 0 and pq.read_table(tmp_path / "rejected" / "part-00008.parquet").num_rows == 0
 
@@ -304,13 +319,18 @@ def test_shingle_sets_index_like_signature_rows_and_give_true_jaccard():
 def test_exact_verification_keeps_pairs_at_or_above_the_cutoff():
     from mathcorpus.pipeline.dedup.verify import _verified, shingle_rows
 
-    a, b, c = (np.arange(0, 100, dtype=np.uint32), np.arange(10, 110, dtype=np.uint32),
-               np.arange(30, 130, dtype=np.uint32))  # J(a, b) = 90/110 = 0.818, J(a, c) = 70/130 = 0.538
+    a, b, c = (
+        np.arange(0, 100, dtype=np.uint32),
+        np.arange(10, 110, dtype=np.uint32),
+        np.arange(30, 130, dtype=np.uint32),
+    )  # J(a, b) = 90/110 = 0.818, J(a, c) = 70/130 = 0.538
     from mathcorpus.pipeline.dedup.near import edge_rows
 
     edges = edge_rows(np.array([1, 1], np.uint64), np.array([2, 3], np.uint64), np.zeros(2), np.zeros(2))
-    joined = (0, {"edges": [(edges, shingle_rows([a, a]))],
-                  "rows": [(np.array([2, 3], np.uint64), shingle_rows([b, c]))]})
+    joined = (
+        0,
+        {"edges": [(edges, shingle_rows([a, a]))], "rows": [(np.array([2, 3], np.uint64), shingle_rows([b, c]))]},
+    )
     kept = [tuple(e) for out in _verified(joined, 0.8, exact=True) for e in out[:, :2].tolist()]
     assert kept == [(1, 2)]
     kept = [tuple(e) for out in _verified(joined, 0.5, exact=True) for e in out[:, :2].tolist()]

@@ -11,8 +11,9 @@ from mathcorpus.document import Document, Rejection
 from mathcorpus.recipe import RecipeError, SourceSpec
 from mathcorpus.sources import read_unit, read_units
 
-ROWS = [{"text": f"Row {i}: $x^{i}$", "page": f"https://example.org/{i}", "lic": "cc-by", "uid": f"u{i}"}
-        for i in range(25)] + [{"text": "  ", "page": None, "lic": None, "uid": "blank"}]
+ROWS = [
+    {"text": f"Row {i}: $x^{i}$", "page": f"https://example.org/{i}", "lic": "cc-by", "uid": f"u{i}"} for i in range(25)
+] + [{"text": "  ", "page": None, "lic": None, "uid": "blank"}]
 
 
 def _read(spec):
@@ -28,8 +29,9 @@ def dataset():
 
 def test_save_to_disk_folder_one_unit_per_arrow_file(tmp_path, dataset):
     dataset.save_to_disk(str(tmp_path / "saved"), num_shards=3)
-    spec = SourceSpec(kind="hf", path=str(tmp_path / "saved"), name="hf", id_field="uid",
-                      fields={"url": "page", "license": "lic"})
+    spec = SourceSpec(
+        kind="hf", path=str(tmp_path / "saved"), name="hf", id_field="uid", fields={"url": "page", "license": "lic"}
+    )
     units, verdicts = _read(spec)
     assert len(units) == 3
     docs = [v for v in verdicts if isinstance(v, Document)]

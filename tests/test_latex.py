@@ -41,8 +41,13 @@ TWO = r"""\section{Two} \input{chapters/two} See \url{http://a.b/x%20y}.
 \end{verbatim}
 \begin{thebibliography}{9}\bibitem{a} A. Author, Title.\end{thebibliography}
 """
-PAPER = {"main.tex": MAIN, "intro.tex": INTRO, "chapters/two.tex": TWO,
-         "mymacros.sty": r"\newcommand{\C}{\mathbb{C}}", "secret.tex": "SECRET"}
+PAPER = {
+    "main.tex": MAIN,
+    "intro.tex": INTRO,
+    "chapters/two.tex": TWO,
+    "mymacros.sty": r"\newcommand{\C}{\mathbb{C}}",
+    "secret.tex": "SECRET",
+}
 
 
 def _clean(files=PAPER, **kw):
@@ -52,8 +57,10 @@ def _clean(files=PAPER, **kw):
 
 
 def test_comments_are_removed_as_tex_reads_them():
-    text = strip_comments("a % note\nb\n50\\% off\\\\% gone\nfoo%\n   bar\n\\begin{comment}x\\end{comment}"
-                          "\\iffalse hidden \\fi\\verb|%|\\url{x%20}")
+    text = strip_comments(
+        "a % note\nb\n50\\% off\\\\% gone\nfoo%\n   bar\n\\begin{comment}x\\end{comment}"
+        "\\iffalse hidden \\fi\\verb|%|\\url{x%20}"
+    )
     assert text == "a b\n50\\% off\\\\foobar\n\\verb|%|\\url{x%20}"
 
 
@@ -68,8 +75,12 @@ def test_inputs_are_inlined_with_cycle_guard_and_missing_files_counted():
 
 
 def test_input_forms_and_depth_cap():
-    files = {"a.tex": "A \\input b\n \\import{sub/}{c} \\subfile{sub/d.tex} \\includegraphics{b}",
-             "b.tex": "B", "sub/c.tex": "C \\input{d}", "sub/d.tex": "D"}
+    files = {
+        "a.tex": "A \\input b\n \\import{sub/}{c} \\subfile{sub/d.tex} \\includegraphics{b}",
+        "b.tex": "B",
+        "sub/c.tex": "C \\input{d}",
+        "sub/d.tex": "D",
+    }
     text = inline_inputs("a.tex", files)
     assert [t for t in "ABCD" if t in text] == list("ABCD")
     assert "\\includegraphics{b}" in text
@@ -91,9 +102,11 @@ def test_macros_are_expanded_so_the_same_math_reads_the_same():
 
 
 def test_macro_edge_cases_never_loop_or_break_text():
-    macros, rest = collect_macros(r"\newcommand{\loop}{\loop x}\newcommand{\opt}[1][a]{#1}"
-                                  r"\def\delim#1.{#1}\newcommand{\prog}{\@ifnextchar[{a}{b}}"
-                                  r"\providecommand{\R}{P}\newcommand{\R}{\mathbb{R}}")
+    macros, rest = collect_macros(
+        r"\newcommand{\loop}{\loop x}\newcommand{\opt}[1][a]{#1}"
+        r"\def\delim#1.{#1}\newcommand{\prog}{\@ifnextchar[{a}{b}}"
+        r"\providecommand{\R}{P}\newcommand{\R}{\mathbb{R}}"
+    )
     assert set(macros) == {"loop", "R"}  # optional args, delimited params and programs stay as written
     assert "\\opt" in rest and "\\delim" in rest and "\\prog" in rest
     text, _ = expand_macros(r"\loop and \R x and \Rx", macros)
@@ -116,10 +129,13 @@ def test_preamble_and_bibliography_are_dropped_math_is_kept():
 
 
 def test_main_file_choice_alternatives_and_supplements():
-    files = {"web.tex": "\\documentclass{a}\\begin{document}\\input{content}\\end{document}",
-             "print.tex": "\\documentclass{a}\\begin{document}\\input{content}\\input{extra}\\end{document}",
-             "content.tex": "\\section{C} body", "extra.tex": "\\section{E} more",
-             "supp.tex": "\\documentclass{a}\\begin{document}\\section{Supplement} s\\end{document}"}
+    files = {
+        "web.tex": "\\documentclass{a}\\begin{document}\\input{content}\\end{document}",
+        "print.tex": "\\documentclass{a}\\begin{document}\\input{content}\\input{extra}\\end{document}",
+        "content.tex": "\\section{C} body",
+        "extra.tex": "\\section{E} more",
+        "supp.tex": "\\documentclass{a}\\begin{document}\\section{Supplement} s\\end{document}",
+    }
     papers = clean_paper(files)
     assert [p.roots for p in papers] == [["print.tex"], ["supp.tex"]]
     assert papers[0].meta["alternative_main_files"] == ["web.tex"]
@@ -151,11 +167,13 @@ PAPER_BYTES = {k: v.encode() for k, v in PAPER.items()} | {"fig.png": b"\x89PNG\
 
 def test_every_arxiv_shape_is_read_in_memory(tmp_path):
     one_file = "\\documentclass{article}\\begin{document}\\section{One} caf\xe9 $x$\\end{document}"
-    bulk = _tar({
-        "2301/2301.00001.gz": gzip.compress(_tar(PAPER_BYTES)),  # multi-file paper
-        "2301/2301.00002.gz": gzip.compress(one_file.encode("latin-1")),  # one file, no extension
-        "2301/2301.00003.pdf": b"%PDF-1.4 binary",  # no source
-    })
+    bulk = _tar(
+        {
+            "2301/2301.00001.gz": gzip.compress(_tar(PAPER_BYTES)),  # multi-file paper
+            "2301/2301.00002.gz": gzip.compress(one_file.encode("latin-1")),  # one file, no extension
+            "2301/2301.00003.pdf": b"%PDF-1.4 binary",  # no source
+        }
+    )
     src = tmp_path / "src"
     src.mkdir()
     (src / "arXiv_src_2301_001.tar").write_bytes(bulk)
@@ -168,9 +186,13 @@ def test_every_arxiv_shape_is_read_in_memory(tmp_path):
     verdicts = _read_all(SourceSpec(kind="arxiv", path=str(src), name="arxiv"))
     docs = {v.id: v for v in verdicts if isinstance(v, Document)}
     rejected = {v.id: v.reason for v in verdicts if isinstance(v, Rejection)}
-    assert set(docs) == {"arxiv/arXiv_src_2301_001.tar::2301/2301.00001.gz",
-                         "arxiv/arXiv_src_2301_001.tar::2301/2301.00002.gz",
-                         "arxiv/1234.5678v2.tar.gz", "arxiv/single.tex.gz", "arxiv/folder_paper"}
+    assert set(docs) == {
+        "arxiv/arXiv_src_2301_001.tar::2301/2301.00001.gz",
+        "arxiv/arXiv_src_2301_001.tar::2301/2301.00002.gz",
+        "arxiv/1234.5678v2.tar.gz",
+        "arxiv/single.tex.gz",
+        "arxiv/folder_paper",
+    }
     assert rejected == {"arxiv/arXiv_src_2301_001.tar::2301/2301.00003.pdf": "no_tex_source"}
     texts = {d.text for d in docs.values() if "Intro" in d.text}
     assert len(texts) == 1  # the same paper reads the same from a bulk tar, a tarball and a folder
@@ -188,8 +210,10 @@ def test_a_paper_without_latex_and_an_empty_one_are_rejected_with_reasons(tmp_pa
     (tmp_path / "blank").mkdir()
     (tmp_path / "blank" / "main.tex").write_text("\\documentclass{a}\\begin{document}%\n\\end{document}")
     verdicts = _read_all(SourceSpec(kind="arxiv", path=str(tmp_path), name="p"))
-    assert sorted((v.id, v.reason) for v in verdicts) == [("p/blank", "empty_after_cleaning"),
-                                                           ("p/notes", "no_tex_source")]
+    assert sorted((v.id, v.reason) for v in verdicts) == [
+        ("p/blank", "empty_after_cleaning"),
+        ("p/notes", "no_tex_source"),
+    ]
 
 
 def test_a_single_tex_file_or_a_glob_of_archives(tmp_path):
@@ -197,8 +221,9 @@ def test_a_single_tex_file_or_a_glob_of_archives(tmp_path):
     (tmp_path / "b.tar.gz").write_bytes(gzip.compress(_tar(PAPER_BYTES)))
     docs = _read_all(SourceSpec(kind="arxiv", path=str(tmp_path / "*.tex"), name="p"))
     assert [d.id for d in docs] == ["p/a.tex"] and docs[0].text == "\\section{A} $a^2$\n"
-    docs = _read_all(SourceSpec(kind="arxiv", path=str(tmp_path / "b.tar.gz"), name="p",
-                                latex=LatexSpec(expand_macros=False)))
+    docs = _read_all(
+        SourceSpec(kind="arxiv", path=str(tmp_path / "b.tar.gz"), name="p", latex=LatexSpec(expand_macros=False))
+    )
     assert "\\R^n" in docs[0].text
 
 

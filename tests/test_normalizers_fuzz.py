@@ -27,7 +27,10 @@ def test_exact_normalization_is_idempotent_and_total(text):
     assert exact_key(text) == exact_key(text) and len(exact_key(text)) > 0
 
 
-ASCII_WITH_WHITESPACE_RUNS = st.text(alphabet=st.sampled_from(list("ab Z\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f")) | st.characters(max_codepoint=127), max_size=400)
+ASCII_WITH_WHITESPACE_RUNS = st.text(
+    alphabet=st.sampled_from(list("ab Z\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f")) | st.characters(max_codepoint=127),
+    max_size=400,
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -98,10 +101,39 @@ def _densities_one_by_one(doc: bytes) -> list[float]:
 
 # spaced text as the classifier counts it: runs of "0 + 0 + 0" (overlapping matches), marks at the
 # edges of documents, math words cut at the 768-byte head, every ASCII whitespace
-SPACED_PIECES = st.sampled_from(["0", " ", "  ", "+", "=", "*", "/", "\x01", "$", "\\", "\\ ", "^", "|", "x",
-                                 "\t", "\n", "\x0b", "\x0c", "\r", "theorem", "lemmas", "differentiable",
-                                 "theorems0", "let", "é", "\x00",
-                                 "0 + 0 + 0", "0 = 0 * 0 / 0", "0  +  0  =  0  +  0"])
+SPACED_PIECES = st.sampled_from(
+    [
+        "0",
+        " ",
+        "  ",
+        "+",
+        "=",
+        "*",
+        "/",
+        "\x01",
+        "$",
+        "\\",
+        "\\ ",
+        "^",
+        "|",
+        "x",
+        "\t",
+        "\n",
+        "\x0b",
+        "\x0c",
+        "\r",
+        "theorem",
+        "lemmas",
+        "differentiable",
+        "theorems0",
+        "let",
+        "é",
+        "\x00",
+        "0 + 0 + 0",
+        "0 = 0 * 0 / 0",
+        "0  +  0  =  0  +  0",
+    ]
+)
 SPACED_DOCS = st.lists(st.lists(SPACED_PIECES, max_size=400).map("".join).map(lambda s: s.encode()), max_size=12)
 
 

@@ -11,20 +11,36 @@ from mathcorpus.pipeline.sinks import DOCUMENT_SCHEMA, REJECTION_SCHEMA, TableWr
 
 
 def _documents(n: int, rng: random.Random) -> list[Document]:
-    return [Document(id=f"s/{rng.randint(0, n // 2)}", text="x" * rng.randint(0, 30), source="s",
-                     kind=rng.choice(["code", "text"]), language=rng.choice([None, "python"]),
-                     path=rng.choice([None, "a/b.py"]), url=rng.choice([None, "https://e.org/"]),
-                     meta=rng.choice([{}, {"b": [1, 2], "a": 1}]),
-                     scores=rng.choice([{}, {"math_score": 0.5}, {"z": 1.0, "math_score": 0.25}]))
-            for _ in range(n)]
+    return [
+        Document(
+            id=f"s/{rng.randint(0, n // 2)}",
+            text="x" * rng.randint(0, 30),
+            source="s",
+            kind=rng.choice(["code", "text"]),
+            language=rng.choice([None, "python"]),
+            path=rng.choice([None, "a/b.py"]),
+            url=rng.choice([None, "https://e.org/"]),
+            meta=rng.choice([{}, {"b": [1, 2], "a": 1}]),
+            scores=rng.choice([{}, {"math_score": 0.5}, {"z": 1.0, "math_score": 0.25}]),
+        )
+        for _ in range(n)
+    ]
 
 
 def _rejections(n: int, rng: random.Random) -> list[Rejection]:
     # ids tie often (a tar member name given twice): the whole row breaks the tie
-    return [Rejection(id=f"s/{rng.randint(0, n // 10)}", source="s", stage="dedup", reason=rng.choice(["a", "b"]),
-                      text=rng.choice([None, "t"]), detail=rng.choice([None, "d1", "d2"]),
-                      duplicate_of=rng.choice([None, "s/0"]))
-            for _ in range(n)]
+    return [
+        Rejection(
+            id=f"s/{rng.randint(0, n // 10)}",
+            source="s",
+            stage="dedup",
+            reason=rng.choice(["a", "b"]),
+            text=rng.choice([None, "t"]),
+            detail=rng.choice([None, "d1", "d2"]),
+            duplicate_of=rng.choice([None, "s/0"]),
+        )
+        for _ in range(n)
+    ]
 
 
 def test_columns_are_the_rows_field_by_field():
@@ -39,13 +55,15 @@ def test_columns_are_the_rows_field_by_field():
 
 def test_table_file_holds_the_records_in_order_and_the_same_bytes_every_time(tmp_path):
     rng = random.Random(1)
-    for table, records, schema in (("documents", _documents(20_000, rng), DOCUMENT_SCHEMA),
-                                   ("rejected", _rejections(20_000, rng), REJECTION_SCHEMA)):
+    for table, records, schema in (
+        ("documents", _documents(20_000, rng), DOCUMENT_SCHEMA),
+        ("rejected", _rejections(20_000, rng), REJECTION_SCHEMA),
+    ):
         written = []
         for attempt in range(2):
             writer = TableWriter(str(tmp_path / str(attempt)), table, 0)
             for lo in range(0, len(records), 777):  # batches of any size: row groups of 8,192
-                writer.write(records[lo:lo + 777])
+                writer.write(records[lo : lo + 777])
             assert writer.close() == len(records)
             written.append((tmp_path / str(attempt) / table / "part-00000.parquet").read_bytes())
         assert written[0] == written[1]

@@ -36,8 +36,13 @@ def test_wrong_type_is_reported(tmp_path):
 
 def test_bands_must_divide_num_perm():
     with pytest.raises(RecipeError, match="must divide"):
-        recipe_from_dict({"name": "x", "sources": [{"kind": "files", "path": "."}],
-                          "dedup": {"minhash": {"num_perm": 128, "bands": 7}}})
+        recipe_from_dict(
+            {
+                "name": "x",
+                "sources": [{"kind": "files", "path": "."}],
+                "dedup": {"minhash": {"num_perm": 128, "bands": 7}},
+            }
+        )
 
 
 def test_relative_paths_resolve_against_recipe_folder_and_remote_untouched(tmp_path):
@@ -54,9 +59,14 @@ def test_yaml_is_loaded_safely(tmp_path):
 
 
 def test_source_names_default_and_must_be_unique():
-    recipe = recipe_from_dict({"name": "x", "sources": [{"kind": "files", "path": "."},
-                                                         {"kind": "jsonl", "path": "a.jsonl"}]})
+    recipe = recipe_from_dict(
+        {"name": "x", "sources": [{"kind": "files", "path": "."}, {"kind": "jsonl", "path": "a.jsonl"}]}
+    )
     assert [s.name for s in recipe.sources] == ["files0", "jsonl1"]
     with pytest.raises(RecipeError, match="unique"):
-        recipe_from_dict({"name": "x", "sources": [{"kind": "files", "path": ".", "name": "a"},
-                                                   {"kind": "files", "path": ".", "name": "a"}]})
+        recipe_from_dict(
+            {
+                "name": "x",
+                "sources": [{"kind": "files", "path": ".", "name": "a"}, {"kind": "files", "path": ".", "name": "a"}],
+            }
+        )

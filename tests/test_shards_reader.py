@@ -42,8 +42,9 @@ def test_ranks_partition_the_rows_evenly(out, world):
     assert len({len(p) for p in parts}) == 1 and len(parts[0]) == 17 // world
     flat = [x for p in parts for x in p]
     assert len(set(flat)) == len(flat) == 17 - 17 % world
-    uneven = [ids(mathcorpus.shards.open(out, seed=1, rank=r, world_size=world, drop_uneven=False))
-              for r in range(world)]
+    uneven = [
+        ids(mathcorpus.shards.open(out, seed=1, rank=r, world_size=world, drop_uneven=False)) for r in range(world)
+    ]
     assert sorted(x for p in uneven for x in p) == list(range(17))
 
 
@@ -90,5 +91,6 @@ def test_torch_dataset_matches_the_reader_across_dataloader_workers(out):
     batch = next(iter(torch.utils.data.DataLoader(dataset, batch_size=3)))
     assert batch["input_ids"].shape == (3, 4) and batch["input_ids"].dtype == torch.int64
     resumed = mathcorpus.shards.torch_dataset(out, seed=2, rank=1, world_size=2, position=4)
-    assert [int(i["input_ids"][0]) for i in torch.utils.data.DataLoader(resumed, batch_size=None,
-                                                                       num_workers=2)] == expected[4:]
+    assert [
+        int(i["input_ids"][0]) for i in torch.utils.data.DataLoader(resumed, batch_size=None, num_workers=2)
+    ] == expected[4:]

@@ -51,10 +51,17 @@ def test_encoding_fallback_mixed_and_undecodable_bytes():
 
 
 def test_jupyter_notebooks_become_markdown_and_code_without_outputs(tmp_path):
-    nb = {"cells": [{"cell_type": "markdown", "source": ["# Roots\n", "Solve $x^2 = 2$."]},
-                    {"cell_type": "code", "source": "import sympy\nsympy.solve('x**2-2')",
-                     "outputs": [{"data": {"image/png": "iVBORw0KGgo" * 1000}}]}],
-          "metadata": {"kernelspec": {"language": "python"}}}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": ["# Roots\n", "Solve $x^2 = 2$."]},
+            {
+                "cell_type": "code",
+                "source": "import sympy\nsympy.solve('x**2-2')",
+                "outputs": [{"data": {"image/png": "iVBORw0KGgo" * 1000}}],
+            },
+        ],
+        "metadata": {"kernelspec": {"language": "python"}},
+    }
     (tmp_path / "a.ipynb").write_text(json.dumps(nb))
     (tmp_path / "bad.ipynb").write_text("{not json")
     spec = files_spec(tmp_path)
@@ -76,16 +83,19 @@ def test_include_exclude_patterns_have_glob_semantics(tmp_path):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("x")
     rels = lambda **kw: [rel for _, rel in read_units(files_spec(tmp_path, **kw))]  # noqa: E731
-    assert rels(include=["*.py"], exclude=["tests/*"]) == ["a.py", "special/f.py", "special/tests/t.py",
-                                                           "x/y/z/deep.py"]  # no '/': the file name
+    assert rels(include=["*.py"], exclude=["tests/*"]) == [
+        "a.py",
+        "special/f.py",
+        "special/tests/t.py",
+        "x/y/z/deep.py",
+    ]  # no '/': the file name
     assert rels(include=["special/*.py"]) == ["special/f.py"]  # `*` stays inside one folder
     assert rels(include=["special/**/*.py"]) == ["special/f.py", "special/tests/t.py"]
     assert rels(include=["**/*.py"], exclude=["**/tests/**"]) == ["a.py", "special/f.py", "x/y/z/deep.py"]
 
 
 def _rows():
-    return [{"id": 1, "text": "alpha", "lang": "python", "repo": "r/x", "license": "MIT"},
-            {"id": 2, "text": "beta"}]
+    return [{"id": 1, "text": "alpha", "lang": "python", "repo": "r/x", "license": "MIT"}, {"id": 2, "text": "beta"}]
 
 
 def test_jsonl_plain_zst_gz_read_the_same(tmp_path):
@@ -135,13 +145,32 @@ def test_language_override_per_source(tmp_path):
 
 def test_jsonl_bad_bytes_long_lines_and_blank_texts_do_not_stop_the_file(tmp_path):
     path = tmp_path / "mixed.jsonl"
-    path.write_bytes(b'{"text": "one"}\n' + b'{"text": "caf\xe9"}\n' + b'{"text": "' + b"x" * 5000 + b'"}\n'
-                     + b'{"text": "   "}\n' + b'{"text": "two"}\n' + b'{"text": "' + b"y" * 3000)
+    path.write_bytes(
+        b'{"text": "one"}\n'
+        + b'{"text": "caf\xe9"}\n'
+        + b'{"text": "'
+        + b"x" * 5000
+        + b'"}\n'
+        + b'{"text": "   "}\n'
+        + b'{"text": "two"}\n'
+        + b'{"text": "'
+        + b"y" * 3000
+    )
     spec = SourceSpec(kind="jsonl", path=str(path), name="j", max_line_bytes=1000)
     verdicts = list(read_jsonl(str(path), spec))
     assert [getattr(v, "reason", "kept") for v in verdicts] == [
-        "kept", "invalid_utf8", "line_too_long", "empty", "kept", "line_too_long"]
-    assert verdicts[4].text == "two" and verdicts[4].meta["origin"].endswith("mixed.jsonl") and verdicts[4].meta["line"] == 5
+        "kept",
+        "invalid_utf8",
+        "line_too_long",
+        "empty",
+        "kept",
+        "line_too_long",
+    ]
+    assert (
+        verdicts[4].text == "two"
+        and verdicts[4].meta["origin"].endswith("mixed.jsonl")
+        and verdicts[4].meta["line"] == 5
+    )
     assert len(verdicts[2].text) <= 4096
 
 
@@ -151,8 +180,11 @@ def test_files_empty_and_special_files(tmp_path):
     os.mkfifo(tmp_path / "pipe.txt")
     spec = files_spec(tmp_path)
     verdicts = {rel: read_file(p, rel, spec) for p, rel in read_units(spec)}
-    assert {rel: v.reason for rel, v in verdicts.items()} == {"blank.md": "empty", "empty.py": "empty",
-                                                             "pipe.txt": "special_file"}
+    assert {rel: v.reason for rel, v in verdicts.items()} == {
+        "blank.md": "empty",
+        "empty.py": "empty",
+        "pipe.txt": "special_file",
+    }
 
 
 @settings(max_examples=300, deadline=None)
@@ -178,11 +210,13 @@ def test_jsonl_reader_roundtrips_arbitrary_unicode_rows(tmp_path_factory, texts)
 
 def test_lone_surrogates_from_json_escapes_are_rejected_or_replaced(tmp_path):
     path = tmp_path / "s.jsonl"
-    path.write_text('{"text": "bad \\ud800 text"}\n{"text": "ok \\ud83d\\ude00", "id": "x\\udc00", "repo": "\\ud800"}\n')
+    path.write_text(
+        '{"text": "bad \\ud800 text"}\n{"text": "ok \\ud83d\\ude00", "id": "x\\udc00", "repo": "\\ud800"}\n'
+    )
     spec = SourceSpec(kind="jsonl", path=str(path), name="s", id_field="id")
     bad, good = read_jsonl(str(path), spec)
     assert bad.reason == "invalid_unicode" and bad.text.encode("utf-8")
-    assert good.text == "ok \U0001F600" and good.id == "s/x\ufffd" and good.repo == "\ufffd"
+    assert good.text == "ok \U0001f600" and good.id == "s/x\ufffd" and good.repo == "\ufffd"
 
 
 def test_unreadable_files_are_rejected(tmp_path, monkeypatch):
@@ -202,9 +236,16 @@ def test_unreadable_files_are_rejected(tmp_path, monkeypatch):
 
 
 @settings(max_examples=60, deadline=None)
-@given(lines=st.lists(st.sampled_from(['{"text": "a"}', '{"text": "' + "b" * 50 + '"}', "", "{bad", '{"x": 1}',
-                                        '{"text": "' + "c" * 300 + '"}']), max_size=40),
-       split=st.integers(1, 200), trailing_newline=st.booleans())
+@given(
+    lines=st.lists(
+        st.sampled_from(
+            ['{"text": "a"}', '{"text": "' + "b" * 50 + '"}', "", "{bad", '{"x": 1}', '{"text": "' + "c" * 300 + '"}']
+        ),
+        max_size=40,
+    ),
+    split=st.integers(1, 200),
+    trailing_newline=st.booleans(),
+)
 def test_byte_ranges_read_every_line_exactly_once(tmp_path_factory, lines, split, trailing_newline):
     path = tmp_path_factory.mktemp("split") / "f.jsonl"
     data = "\n".join(lines) + ("\n" if trailing_newline and lines else "")
@@ -215,8 +256,9 @@ def test_byte_ranges_read_every_line_exactly_once(tmp_path_factory, lines, split
     assert len(units) == max(1, -(-len(data.encode()) // split)) if len(data) > split else len(units) == 1
     got = [v for p, a, b in units for v in read_jsonl(p, ranged, a, b)]
     expected = list(read_jsonl(str(path), whole))
-    assert [(type(v), v.text, getattr(v, "reason", None)) for v in got] == \
-        [(type(v), v.text, getattr(v, "reason", None)) for v in expected]
+    assert [(type(v), v.text, getattr(v, "reason", None)) for v in got] == [
+        (type(v), v.text, getattr(v, "reason", None)) for v in expected
+    ]
     if len(units) > 1:
         assert all("@" in v.id for v in got)
         offsets = [int(v.id.rsplit("@", 1)[1]) for v in got]
@@ -229,9 +271,16 @@ def test_parquet_rows_by_row_group_with_stack_fields(tmp_path):
 
     from mathcorpus.sources import read_unit
 
-    rows = [{"content": f"theorem t{i} : {i} = {i} := rfl", "lang": "Lean", "repo": "r/x", "path": f"T{i}.lean",
-             "license": "MIT"} for i in range(10)] + [{"content": None, "lang": "Lean", "repo": "r", "path": "n",
-                                                       "license": "MIT"}]
+    rows = [
+        {
+            "content": f"theorem t{i} : {i} = {i} := rfl",
+            "lang": "Lean",
+            "repo": "r/x",
+            "path": f"T{i}.lean",
+            "license": "MIT",
+        }
+        for i in range(10)
+    ] + [{"content": None, "lang": "Lean", "repo": "r", "path": "n", "license": "MIT"}]
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "stack.parquet", row_group_size=4)
     (tmp_path / "broken.parquet").write_bytes(b"PAR1 not really")
     spec = SourceSpec(kind="parquet", path=str(tmp_path / "*.parquet"), name="p", text_field="content")

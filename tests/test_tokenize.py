@@ -25,8 +25,11 @@ from mathcorpus.pipeline.tokenize.train import train_bpe
 from mathcorpus.recipe import TokenizeSpec
 from mathcorpus.shards import read_table as read_shard
 
-TEXTS = ["The integral of x^2 from 0 to 12345 is 12345^3/3.", "def f(x):\n    return x ** 2\n",
-         "Eigenvalues λ of a symmetric matrix are real; 3.14159 and 2,718 and 100000."] * 30
+TEXTS = [
+    "The integral of x^2 from 0 to 12345 is 12345^3/3.",
+    "def f(x):\n    return x ** 2\n",
+    "Eigenvalues λ of a symmetric matrix are real; 3.14159 and 2,718 and 100000.",
+] * 30
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +52,7 @@ def sentencepiece_bpe(tmp_path_factory):
 
 # ---- packing ---------------------------------------------------------------------------------------
 
+
 def pack_all(lengths, seq_len, shard_tokens, final_row="pad", with_values=False):
     docs = {f"d{i:03d}": np.arange(n, dtype=np.int32) + 1000 * i for i, n in enumerate(lengths)}
     offsets, total = plan_offsets((k, len(v)) for k, v in docs.items())
@@ -64,9 +68,13 @@ def pack_all(lengths, seq_len, shard_tokens, final_row="pad", with_values=False)
 
 
 @settings(max_examples=60, deadline=None)
-@given(lengths=st.lists(st.integers(0, 300), min_size=1, max_size=40), seq_len=st.integers(1, 64),
-       shard_tokens=st.integers(1, 500), final_row=st.sampled_from(["pad", "drop"]),
-       with_values=st.booleans())
+@given(
+    lengths=st.lists(st.integers(0, 300), min_size=1, max_size=40),
+    seq_len=st.integers(1, 64),
+    shard_tokens=st.integers(1, 500),
+    final_row=st.sampled_from(["pad", "drop"]),
+    with_values=st.booleans(),
+)
 def test_packing_conserves_tokens_in_order(lengths, seq_len, shard_tokens, final_row, with_values):
     docs, capacity, shards = pack_all(lengths, seq_len, shard_tokens, final_row, with_values)
     expected = np.concatenate([docs[k] for k in sorted(docs)])
@@ -77,7 +85,7 @@ def test_packing_conserves_tokens_in_order(lengths, seq_len, shard_tokens, final
     padding = sum(s[3] for s in shards.values())
     dropped = sum(s[4] for s in shards.values())
     assert len(stream) == len(expected) + padding - dropped
-    assert (stream[:len(expected) - dropped] == expected[:len(expected) - dropped]).all()
+    assert (stream[: len(expected) - dropped] == expected[: len(expected) - dropped]).all()
     assert padding < seq_len and dropped < seq_len
     for i in sorted(shards)[:-1]:  # every shard but the last holds exactly `capacity` tokens
         assert shards[i][0].size == capacity
@@ -101,8 +109,11 @@ def test_packing_edge_cases():
     # exact multiples of seq_len: no padding, no dropped tail, rows align with documents
     _, _, shards = pack_all([8, 4, 12], seq_len=4, shard_tokens=8)
     assert sorted(shards) == [0, 1, 2] and all(s[3] == 0 and s[4] == 0 for s in shards.values())
-    assert [s[2] for s in (shards[0], shards[1], shards[2])] == [[["d000"], ["d000"]], [["d001"], ["d002"]],
-                                                                 [["d002"], ["d002"]]]
+    assert [s[2] for s in (shards[0], shards[1], shards[2])] == [
+        [["d000"], ["d000"]],
+        [["d001"], ["d002"]],
+        [["d002"], ["d002"]],
+    ]
     # one document longer than many rows and many shards
     docs, capacity, shards = pack_all([1000], seq_len=7, shard_tokens=50)
     assert capacity == 49 and len(shards) == 21
@@ -127,8 +138,11 @@ def unpack_all(lengths, seq_len, shard_tokens):
 
 
 @settings(max_examples=60, deadline=None)
-@given(lengths=st.lists(st.integers(0, 300), min_size=1, max_size=40), seq_len=st.integers(1, 64),
-       shard_tokens=st.integers(1, 500))
+@given(
+    lengths=st.lists(st.integers(0, 300), min_size=1, max_size=40),
+    seq_len=st.integers(1, 64),
+    shard_tokens=st.integers(1, 500),
+)
 def test_unpacked_rows_hold_one_document_each(lengths, seq_len, shard_tokens):
     docs, total_rows, shards = unpack_all(lengths, seq_len, shard_tokens)
     assert sorted(shards) == list(range(len(shards)))  # shard numbers are dense
@@ -147,6 +161,7 @@ def test_unpacked_rows_hold_one_document_each(lengths, seq_len, shard_tokens):
 
 
 # ---- shards ----------------------------------------------------------------------------------------
+
 
 def test_shard_roundtrip_is_byte_stable(tmp_path):
     rows = np.arange(24, dtype=np.int32).reshape(3, 8)
@@ -170,8 +185,7 @@ def test_uint16_and_values_columns(tmp_path):
     assert table.column("input_ids").to_pylist() == [[65535, 0, 7], [5]]
     assert table.column("num_values").to_pylist() == [[1.0, 2.5, 1.0], [1.0]]
     assert info["tokens"] == 4 and info["rows"] == 2
-    assert number_stats(rows, values, num_id=0) == {"count": 1, "sum": 2.5, "sum_squares": 6.25,
-                                                    "min": 2.5, "max": 2.5}
+    assert number_stats(rows, values, num_id=0) == {"count": 1, "sum": 2.5, "sum_squares": 6.25, "min": 2.5, "max": 2.5}
 
 
 def test_dtype_choice():
@@ -182,6 +196,7 @@ def test_dtype_choice():
 
 
 # ---- encoding policy -------------------------------------------------------------------------------
+
 
 def test_trained_tokenizer_splits_digits_roundtrips_and_is_deterministic(tmp_path):
     a, b = str(tmp_path / "a.json"), str(tmp_path / "b.json")
@@ -241,16 +256,20 @@ def test_bos_and_eos_policy(sentencepiece_bpe, bpe):
 
 # ---- numbers: the xval grammar ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, values", [
-    ("x-1 and e^{-1}, f(-2) = 3.14", [1.0, -1.0, -2.0, 3.14]),
-    ("1,234,567 and 1,2,3 and 1{,}000 and 1\\,000", [1234567.0, 1.0, 2.0, 3.0, 1000.0, 1000.0]),
-    ("x2 log10 x_1 H2O 0x1F 0b101 1_000", []),
-    ("v1.2.3 at 192.168.0.1.", []),
-    ("6.02e23 1E-9 2x 3rd", [6.02e23, 1e-9, 2.0, 3.0]),
-    ("1e400 stays text, -5 does not", [-5.0]),
-    ("The year 2023. Total: $-3$ and \u22124", [2023.0, -3.0, -4.0]),
-    ("\\frac{1}{2} + 10^{5}", [1.0, 2.0, 10.0, 5.0]),
-])
+
+@pytest.mark.parametrize(
+    "text, values",
+    [
+        ("x-1 and e^{-1}, f(-2) = 3.14", [1.0, -1.0, -2.0, 3.14]),
+        ("1,234,567 and 1,2,3 and 1{,}000 and 1\\,000", [1234567.0, 1.0, 2.0, 3.0, 1000.0, 1000.0]),
+        ("x2 log10 x_1 H2O 0x1F 0b101 1_000", []),
+        ("v1.2.3 at 192.168.0.1.", []),
+        ("6.02e23 1E-9 2x 3rd", [6.02e23, 1e-9, 2.0, 3.0]),
+        ("1e400 stays text, -5 does not", [-5.0]),
+        ("The year 2023. Total: $-3$ and \u22124", [2023.0, -3.0, -4.0]),
+        ("\\frac{1}{2} + 10^{5}", [1.0, 2.0, 10.0, 5.0]),
+    ],
+)
 def test_number_grammar(text, values):
     segments, found = split_numbers(text)
     assert found == pytest.approx(values) and len(segments) == len(found) + 1
@@ -302,14 +321,20 @@ def test_xval_on_real_math_text(bpe, shared_data):
 
 def test_recipe_rejects_unknown_number_mode():
     from pydantic import ValidationError
+
     with pytest.raises(ValidationError):
         TokenizeSpec(tokenizer="t.json", numbers="words")
     assert json.loads(TokenizeSpec(tokenizer="t").model_dump_json())["packing"] == "packed"
 
 
 @settings(max_examples=40, deadline=None)
-@given(lengths=st.lists(st.integers(0, 200), min_size=1, max_size=60), seq_len=st.integers(1, 32),
-       shard_tokens=st.integers(1, 300), units=st.integers(1, 5), packed=st.booleans())
+@given(
+    lengths=st.lists(st.integers(0, 200), min_size=1, max_size=60),
+    seq_len=st.integers(1, 32),
+    shard_tokens=st.integers(1, 300),
+    units=st.integers(1, 5),
+    packed=st.booleans(),
+)
 def test_shards_from_token_spills_hold_every_token_once_in_unit_order(lengths, seq_len, shard_tokens, units, packed):
     """Documents spread over work units' token spills; each shard is read back from the spills it
     overlaps: the shards' stream (packed) or rows (unpacked) are the documents in unit, then read order."""
@@ -318,8 +343,13 @@ def test_shards_from_token_spills_hold_every_token_once_in_unit_order(lengths, s
     from mathcorpus.pipeline.tokenize import make_plan, shard_pieces
     from mathcorpus.pipeline.tokenize.spill import TokenSpillWriter, token_spill_path
 
-    spec = TokenizeSpec(tokenizer="t.json", seq_len=seq_len, shard_tokens=shard_tokens,
-                        packing="packed" if packed else "unpacked", final_row="drop")
+    spec = TokenizeSpec(
+        tokenizer="t.json",
+        seq_len=seq_len,
+        shard_tokens=shard_tokens,
+        packing="packed" if packed else "unpacked",
+        final_row="drop",
+    )
     docs = [(f"d{i:03d}", np.arange(n, dtype=np.int32) + 1000 * i) for i, n in enumerate(lengths)]
     with tempfile.TemporaryDirectory() as out:
         unit_lengths = []
@@ -333,11 +363,12 @@ def test_shards_from_token_spills_hold_every_token_once_in_unit_order(lengths, s
         shards = {k: list(shard_pieces(plan, k, spec, out)) for k in range(plan["shards"])}
     if packed:
         capacity = shard_capacity(shard_tokens, seq_len)
-        built = {k: assemble_rows(p, seq_len, "pad" if k != plan["shards"] - 1 else "drop", -1)
-                 for k, p in shards.items()}
+        built = {
+            k: assemble_rows(p, seq_len, "pad" if k != plan["shards"] - 1 else "drop", -1) for k, p in shards.items()
+        }
         stream = np.concatenate([built[k][0].reshape(-1) for k in sorted(built)]) if built else np.empty(0)
         expected = np.concatenate([ids for _, ids in order])
-        assert stream.tolist() == expected[:len(stream)].tolist() and len(expected) - len(stream) < seq_len
+        assert stream.tolist() == expected[: len(stream)].tolist() and len(expected) - len(stream) < seq_len
         assert all(built[k][0].size == capacity for k in sorted(built)[:-1])
     else:
         rows = [(r, owner[0]) for k in sorted(shards) for r, owner in zip(*assemble_unpacked(shards[k])[::2])]

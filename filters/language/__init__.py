@@ -57,8 +57,12 @@ class LanguageFilter(Filter):
             tree, stats = parsed
             meta["parse_error_ratio"] = round(stats.error_ratio, 6)
             if stats.error_ratio > spec.max_parse_error_ratio:
-                return Rejection.of(doc.replace(meta=meta), self.stage, "parse_error",
-                                    f"{stats.error_nodes}/{stats.nodes} tree-sitter nodes are errors")
+                return Rejection.of(
+                    doc.replace(meta=meta),
+                    self.stage,
+                    "parse_error",
+                    f"{stats.error_nodes}/{stats.nodes} tree-sitter nodes are errors",
+                )
         if rule is None:
             return doc.replace(meta=meta) if meta != doc.meta else doc
         facts = None

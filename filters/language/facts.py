@@ -50,19 +50,38 @@ _R_LOADERS = {"library", "require", "requireNamespace", "loadNamespace"}
 
 # Leaf kinds whose text feeds the math density, per capture name; only the kinds a grammar has are
 # put in its query.
-_WORD_KINDS = ("identifier", "field_identifier", "type_identifier", "namespace_identifier", "variable",
-               "name", "module_id", "qid", "function_name", "data_name", "record_name", "field_name",
-               "value_name", "constructor_name", "module_name", "command_name", "word", "local_name")
-_NUMBER_KINDS = ("integer", "float", "number", "number_literal", "integer_literal", "float_literal",
-                 "complex_literal")
+_WORD_KINDS = (
+    "identifier",
+    "field_identifier",
+    "type_identifier",
+    "namespace_identifier",
+    "variable",
+    "name",
+    "module_id",
+    "qid",
+    "function_name",
+    "data_name",
+    "record_name",
+    "field_name",
+    "value_name",
+    "constructor_name",
+    "module_name",
+    "command_name",
+    "word",
+    "local_name",
+)
+_NUMBER_KINDS = ("integer", "float", "number", "number_literal", "integer_literal", "float_literal", "complex_literal")
 _TEXT_KINDS = ("comment", "line_comment", "block_comment", "doc_comment", "string", "string_literal")
-_LATEX = re.compile(r"\$[^$\n]{1,200}\$|\\(?:frac|sum|int|sqrt|alpha|beta|gamma|lambda|sigma|partial|"
-                    r"mathbb|mathrm|cdot|leq|geq|infty|begin\{(?:equation|align))|:math:`")
+_LATEX = re.compile(
+    r"\$[^$\n]{1,200}\$|\\(?:frac|sum|int|sqrt|alpha|beta|gamma|lambda|sigma|partial|"
+    r"mathbb|mathrm|cdot|leq|geq|infty|begin\{(?:equation|align))|:math:`"
+)
 _WORD = re.compile(r"[A-Za-z]+")
 _CAMEL = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 
 # Math vocabulary (lower case). Chosen to be rare in web, CLI and systems code.
-MATH_VOCABULARY = frozenset("""
+MATH_VOCABULARY = frozenset(
+    """
 sin cos tan sinh cosh tanh arcsin arccos arctan atan exp expm log logm sqrt cbrt hypot pow
 det inv pinv eig eigen eigh eigval eigvals eigenvalue eigenvalues eigenvector eigenvectors svd qr lu
 chol cholesky norm grad gradient hessian jacobian divergence curl laplace laplacian integral
@@ -93,9 +112,11 @@ ideals polynomial divisibility divides divisor divisors coprime congruence parit
 abs fabs floor ceil trunc sgn signum log10 log2 log1p expm1 exp2 lgamma tgamma digamma mean
 median average stddev deviation distance manhattan combinations combination binom fibonacci
 collatz palindromic perfect armstrong harmonic geometric arithmetic mantissa exponent radix
-""".split())
+""".split()
+)
 # Software vocabulary (lower case): systems, web, I/O and tooling words, rare in mathematics.
-SOFTWARE_VOCABULARY = frozenset("""
+SOFTWARE_VOCABULARY = frozenset(
+    """
 http https url uri request requests response responses server client socket sockets header headers
 cookie cookies session sessions json xml yaml html css config configuration cli command commands
 option options argv args flag flags file files path paths dir directory directories stream streams
@@ -108,7 +129,8 @@ callbacks event events plugin plugins widget widgets button render template temp
 routes router middleware api endpoint endpoints auth password user users email message messages
 network port host tcp udp io stdin stdout stderr print printf println show doc docs html markdown
 version package packages module install build test tests mock timeout retry upload download
-""".split())
+""".split()
+)
 
 # Proof-assistant keywords: in Lean, Coq and Isabelle every file says them, math or not.
 FORMAL_KEYWORDS = frozenset("theorem theorems lemma lemmas proof proofs axiom axioms corollary".split())
@@ -148,8 +170,7 @@ class CodeFacts:
         """Share of words that are math vocabulary, plus 2% per comment with LaTeX (at most 0.2),
         minus the share that is software vocabulary (I/O, web, systems): positive means math."""
         self._load()
-        return ((self.math_words - self.software_words) / max(1, self.words)
-                + min(0.2, 0.02 * self.latex_comments))
+        return (self.math_words - self.software_words) / max(1, self.words) + min(0.2, 0.02 * self.latex_comments)
 
 
 def _word_pieces(name: str) -> list[str]:
@@ -171,8 +192,10 @@ class FactReader:
             lang = get_language(grammar)
             imports = IMPORT_QUERIES.get(language)
             leaves = leaf_query_source(lang)
-            self._queries[language] = (Query(lang, imports) if imports else None,
-                                       Query(lang, leaves) if leaves else None)
+            self._queries[language] = (
+                Query(lang, imports) if imports else None,
+                Query(lang, leaves) if leaves else None,
+            )
         return self._queries[language]
 
     def facts(self, language: str, text: str, tree=None) -> CodeFacts:
@@ -185,15 +208,25 @@ class FactReader:
 
 
 def leaf_query_source(language_obj) -> str:
-    kinds = {language_obj.node_kind_for_id(i) for i in range(language_obj.node_kind_count)
-             if language_obj.node_kind_is_named(i) and language_obj.node_kind_is_visible(i)}
+    kinds = {
+        language_obj.node_kind_for_id(i)
+        for i in range(language_obj.node_kind_count)
+        if language_obj.node_kind_is_named(i) and language_obj.node_kind_is_visible(i)
+    }
 
     def alternation(names, capture):
         present = [n for n in names if n in kinds]
         return f"[{' '.join(f'({n})' for n in present)}] @{capture}" if present else ""
 
-    return "\n".join(q for q in (alternation(_WORD_KINDS, "word"), alternation(_NUMBER_KINDS, "number"),
-                                  alternation(_TEXT_KINDS, "text")) if q)
+    return "\n".join(
+        q
+        for q in (
+            alternation(_WORD_KINDS, "word"),
+            alternation(_NUMBER_KINDS, "number"),
+            alternation(_TEXT_KINDS, "text"),
+        )
+        if q
+    )
 
 
 MAX_FACT_BYTES = 1 << 14
@@ -210,16 +243,20 @@ def tree_facts(language: str, tree, import_query, leaf_query) -> CodeFacts:
         cursor.set_byte_range(*span)
         captures = cursor.captures(root)
         if language == "r":  # library(x) / require("x"): the argument of a loader call
-            calls = {n.parent.id for n in captures.get("loader", [])
-                     if n.text.decode("utf-8", "replace") in _R_LOADERS}
-            facts.imports = [a.text.decode("utf-8", "replace").strip("\"' ") for a in captures.get("import", [])
-                             if a.parent.parent.id in calls]
+            calls = {n.parent.id for n in captures.get("loader", []) if n.text.decode("utf-8", "replace") in _R_LOADERS}
+            facts.imports = [
+                a.text.decode("utf-8", "replace").strip("\"' ")
+                for a in captures.get("import", [])
+                if a.parent.parent.id in calls
+            ]
         else:
             nodes = sorted(captures.get("import", []), key=lambda n: n.start_byte)  # in file order
             facts.imports = [n.text.decode("utf-8", "replace").strip() for n in nodes]
         facts.relative_imports = len(captures.get("relative", []))
-        facts.includes = [n.text.decode("utf-8", "replace").strip("<>\" ")
-                          for n in sorted(captures.get("include", []), key=lambda n: n.start_byte)]
+        facts.includes = [
+            n.text.decode("utf-8", "replace").strip('<>" ')
+            for n in sorted(captures.get("include", []), key=lambda n: n.start_byte)
+        ]
     if leaf_query is not None:
         facts.pending = lambda f: _tree_words(f, root, leaf_query)
     return facts
@@ -231,8 +268,13 @@ def tree_facts(language: str, tree, import_query, leaf_query) -> CodeFacts:
 # Plain substrings found by C-level bytes.find/rfind: a hit inside a longer word ("important") only
 # widens the range.
 _IMPORT_KEYWORDS = {
-    "python": (b"import",), "julia": (b"using", b"import"), "haskell": (b"import",), "agda": (b"import",),
-    "c": (b"include",), "cpp": (b"include",), "fortran": (b"use",),  # Fortran: matched on lower case
+    "python": (b"import",),
+    "julia": (b"using", b"import"),
+    "haskell": (b"import",),
+    "agda": (b"import",),
+    "c": (b"include",),
+    "cpp": (b"include",),
+    "fortran": (b"use",),  # Fortran: matched on lower case
     "r": (b"library", b"require", b"loadNamespace"),
 }
 
@@ -251,8 +293,7 @@ def _import_span(language: str, root) -> tuple[int, int] | None:
         return None
     first, last = min(starts), max(map(source.rfind, keywords))
     head, tail = root.first_child_for_byte(first), root.first_child_for_byte(last)
-    return (head.start_byte if head is not None else first,
-            tail.end_byte if tail is not None else len(source))
+    return (head.start_byte if head is not None else first, tail.end_byte if tail is not None else len(source))
 
 
 def _tree_words(facts: CodeFacts, root, leaf_query) -> None:
@@ -292,9 +333,11 @@ _LETTERS_OR_SPACE = bytes(c if (65 <= c <= 90 or 97 <= c <= 122) else 32 for c i
 _MATH_VOCABULARY_BYTES = frozenset(w.encode() for w in MATH_VOCABULARY)
 _SOFTWARE_VOCABULARY_BYTES = frozenset(w.encode() for w in SOFTWARE_VOCABULARY)
 _LATEX_BYTES = re.compile(_LATEX.pattern.encode())
-_VOCABULARY_WEIGHTS = {**{w: 1 << 32 for w in _SOFTWARE_VOCABULARY_BYTES},
-                       **{w: 1 for w in _MATH_VOCABULARY_BYTES - _SOFTWARE_VOCABULARY_BYTES},
-                       **{w: 1 + (1 << 32) for w in _MATH_VOCABULARY_BYTES & _SOFTWARE_VOCABULARY_BYTES}}
+_VOCABULARY_WEIGHTS = {
+    **{w: 1 << 32 for w in _SOFTWARE_VOCABULARY_BYTES},
+    **{w: 1 for w in _MATH_VOCABULARY_BYTES - _SOFTWARE_VOCABULARY_BYTES},
+    **{w: 1 + (1 << 32) for w in _MATH_VOCABULARY_BYTES & _SOFTWARE_VOCABULARY_BYTES},
+}
 
 
 # -- lexical fallback ------------------------------------------------------------------------
@@ -320,9 +363,11 @@ _LEXICAL_IMPORTS = {
 
 
 # Theories of Isabelle's base sessions that files import without a session name.
-_ISABELLE_BASE_THEORIES = frozenset("Pure Main Complex_Main HOL Nat Int Real Complex Rat List Set Fun Orderings "
-                                    "Groups Rings Fields Power Transcendental Real_Vector_Spaces Limits Deriv "
-                                    "Series Lattices Finite_Set Inductive Datatype Record".split())
+_ISABELLE_BASE_THEORIES = frozenset(
+    "Pure Main Complex_Main HOL Nat Int Real Complex Rat List Set Fun Orderings "
+    "Groups Rings Fields Power Transcendental Real_Vector_Spaces Limits Deriv "
+    "Series Lattices Finite_Set Inductive Datatype Record".split()
+)
 
 
 def _isabelle_own_theory(name: str) -> bool:

@@ -36,16 +36,21 @@ def decide(doc: Document, share: float, needed: float) -> Verdict:
     if share >= needed:
         return doc.replace(meta={**meta, "math_signal": f"relative_import_in_math_package:{share:.2f}"})
     reason = doc.meta.get("pending_reason") or "no_math_import"  # the reason it would have had on its own
-    return Rejection.of(doc.replace(meta=meta), "language", reason,
-                        f"{detail}; its package is {share:.0%} math (< {needed:.0%})")
+    return Rejection.of(
+        doc.replace(meta=meta), "language", reason, f"{detail}; its package is {share:.0%} math (< {needed:.0%})"
+    )
 
 
 def resolve_all(verdicts: list[Verdict], rules: dict) -> list[Verdict]:
     """The same decision without Beam, for a list of the language stage's verdicts (tests, benches)."""
     needed = needed_shares(rules)
     counts = dict(package_counts(verdicts, set(needed)))
-    return [decide(v, _share(counts.get(package_key(v), (0, 0))), needed[v.language])
-            if isinstance(v, Document) and is_pending(v) else v for v in verdicts]
+    return [
+        decide(v, _share(counts.get(package_key(v), (0, 0))), needed[v.language])
+        if isinstance(v, Document) and is_pending(v)
+        else v
+        for v in verdicts
+    ]
 
 
 def _share(counts) -> float:
@@ -82,8 +87,11 @@ def pending_verdict(doc: Document, shares: dict, rules: dict) -> Verdict:
 
 def needed_shares(rules: dict) -> dict:
     """{language: share of math files its package needs}, for the languages that have the rule."""
-    return {lang: r.relative_imports_in_math_package for lang, r in rules.items()
-            if r.relative_imports_in_math_package is not None}
+    return {
+        lang: r.relative_imports_in_math_package
+        for lang, r in rules.items()
+        if r.relative_imports_in_math_package is not None
+    }
 
 
 def would_drop(package: tuple, language: str, shares: dict, rules: dict) -> bool:

@@ -10,9 +10,18 @@ from dataclasses import dataclass
 
 # Our language name -> tree-sitter-language-pack grammar name.
 GRAMMAR_BY_LANGUAGE = {
-    "python": "python", "c": "c", "cpp": "cpp", "julia": "julia", "haskell": "haskell",
-    "agda": "agda", "fortran": "fortran", "r": "r", "matlab": "matlab", "tex": "latex",
-    "rust": "rust", "ocaml": "ocaml",
+    "python": "python",
+    "c": "c",
+    "cpp": "cpp",
+    "julia": "julia",
+    "haskell": "haskell",
+    "agda": "agda",
+    "fortran": "fortran",
+    "r": "r",
+    "matlab": "matlab",
+    "tex": "latex",
+    "rust": "rust",
+    "ocaml": "ocaml",
 }
 
 _ERROR_QUERY = "(ERROR) @error (MISSING) @missing"

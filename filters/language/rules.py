@@ -32,76 +32,272 @@ from mathcorpus.filters.language.facts import CodeFacts, code_without_comments
 from mathcorpus.recipe import LanguageRuleSpec
 
 MIB = 1 << 20
-_CODE_HYGIENE = dict(max_bytes=MIB, max_digit_fraction=0.5, max_mean_line_length=100,
-                     min_alnum_fraction=0.25)
-_WEB_AND_CLI = ["flask", "django", "fastapi", "starlette", "aiohttp", "tornado", "werkzeug", "requests",
-                "httpx", "click", "typer", "argparse", "jinja2", "sqlalchemy", "boto3"]
+_CODE_HYGIENE = dict(max_bytes=MIB, max_digit_fraction=0.5, max_mean_line_length=100, min_alnum_fraction=0.25)
+_WEB_AND_CLI = [
+    "flask",
+    "django",
+    "fastapi",
+    "starlette",
+    "aiohttp",
+    "tornado",
+    "werkzeug",
+    "requests",
+    "httpx",
+    "click",
+    "typer",
+    "argparse",
+    "jinja2",
+    "sqlalchemy",
+    "boto3",
+]
 
 # The default rules (data: edit them in a recipe, not here).
 ALGEBRAIC_STACK: dict[str, dict] = {
-    "python": {**_CODE_HYGIENE, "math_imports": [
-        "numpy", "scipy", "sympy", "sage", "numba", "numexpr", "theano", "statsmodels", "networkx",
-        "mpmath", "pymc3", "astropy", "cupy", "pycuda", "cvxpy", "pyomo", "jax"],
-        "min_math_density": 0.01, "incidental_imports": _WEB_AND_CLI},
-    "jupyter": {**_CODE_HYGIENE, "max_mean_line_length": None,
-                "required_any": [r"\$[^$\n]+\$", r"\\begin\{(equation|align)", r"\bsympy\b"],
-                "required_reason": "no_equations"},
-    "c": {**_CODE_HYGIENE, "math_includes": [
-        "fftw", "gsl", "blas", "cblas", "lapacke", "lapack", "nlopt", "petsc", "mkl", "flint", "gmp",
-        "mpfr", "arb"], "min_math_density": 0.01},
-    "cpp": {**_CODE_HYGIENE, "max_digit_fraction": 0.1, "math_includes": [
-        "fftw", "gsl", "blas", "cblas", "lapacke", "lapack", "nlopt", "petsc", "Eigen", "eigen3",
-        "boost/math", "boost/numeric", "armadillo", "NTL", "deal.II", "mkl", "flint", "gmp", "mpfr",
-        "arb", "xtensor", "blaze", "dlib/matrix"], "min_math_density": 0.01},
-    "haskell": {**_CODE_HYGIENE, "math_imports": [
-        "Numeric.LinearAlgebra", "Numeric", "Statistics", "Data.Complex", "Data.Ratio", "Math",
-        "Linear", "Data.Matrix", "Data.Number", "Algebra"], "min_math_density": 0.01,
-        "incidental_imports": ["Web", "Network", "Servant", "Yesod", "Snap"]},
-    "julia": {**_CODE_HYGIENE, "math_imports": [
-        "LinearAlgebra", "Statistics", "SpecialFunctions", "DifferentialEquations", "Polynomials",
-        "FFTW", "Distributions", "ForwardDiff", "Optim", "JuMP", "QuadGK", "Symbolics", "SparseArrays",
-        "Combinatorics", "Primes", "StaticArrays"], "min_math_density": 0.01,
-        "incidental_imports": ["HTTP", "Sockets", "JSON", "Genie", "Oxygen"]},
-    "fortran": {**_CODE_HYGIENE, "max_mean_line_length": None, "math_imports": [
-        "lapack", "lapack95", "blas", "blas95", "fftw3", "mkl", "stdlib_linalg", "stdlib_stats",
-        "stdlib_math", "stdlib_quadrature", "stdlib_specialfunctions", "ieee_arithmetic"],
-        "min_math_density": 0.01},
+    "python": {
+        **_CODE_HYGIENE,
+        "math_imports": [
+            "numpy",
+            "scipy",
+            "sympy",
+            "sage",
+            "numba",
+            "numexpr",
+            "theano",
+            "statsmodels",
+            "networkx",
+            "mpmath",
+            "pymc3",
+            "astropy",
+            "cupy",
+            "pycuda",
+            "cvxpy",
+            "pyomo",
+            "jax",
+        ],
+        "min_math_density": 0.01,
+        "incidental_imports": _WEB_AND_CLI,
+    },
+    "jupyter": {
+        **_CODE_HYGIENE,
+        "max_mean_line_length": None,
+        "required_any": [r"\$[^$\n]+\$", r"\\begin\{(equation|align)", r"\bsympy\b"],
+        "required_reason": "no_equations",
+    },
+    "c": {
+        **_CODE_HYGIENE,
+        "math_includes": [
+            "fftw",
+            "gsl",
+            "blas",
+            "cblas",
+            "lapacke",
+            "lapack",
+            "nlopt",
+            "petsc",
+            "mkl",
+            "flint",
+            "gmp",
+            "mpfr",
+            "arb",
+        ],
+        "min_math_density": 0.01,
+    },
+    "cpp": {
+        **_CODE_HYGIENE,
+        "max_digit_fraction": 0.1,
+        "math_includes": [
+            "fftw",
+            "gsl",
+            "blas",
+            "cblas",
+            "lapacke",
+            "lapack",
+            "nlopt",
+            "petsc",
+            "Eigen",
+            "eigen3",
+            "boost/math",
+            "boost/numeric",
+            "armadillo",
+            "NTL",
+            "deal.II",
+            "mkl",
+            "flint",
+            "gmp",
+            "mpfr",
+            "arb",
+            "xtensor",
+            "blaze",
+            "dlib/matrix",
+        ],
+        "min_math_density": 0.01,
+    },
+    "haskell": {
+        **_CODE_HYGIENE,
+        "math_imports": [
+            "Numeric.LinearAlgebra",
+            "Numeric",
+            "Statistics",
+            "Data.Complex",
+            "Data.Ratio",
+            "Math",
+            "Linear",
+            "Data.Matrix",
+            "Data.Number",
+            "Algebra",
+        ],
+        "min_math_density": 0.01,
+        "incidental_imports": ["Web", "Network", "Servant", "Yesod", "Snap"],
+    },
+    "julia": {
+        **_CODE_HYGIENE,
+        "math_imports": [
+            "LinearAlgebra",
+            "Statistics",
+            "SpecialFunctions",
+            "DifferentialEquations",
+            "Polynomials",
+            "FFTW",
+            "Distributions",
+            "ForwardDiff",
+            "Optim",
+            "JuMP",
+            "QuadGK",
+            "Symbolics",
+            "SparseArrays",
+            "Combinatorics",
+            "Primes",
+            "StaticArrays",
+        ],
+        "min_math_density": 0.01,
+        "incidental_imports": ["HTTP", "Sockets", "JSON", "Genie", "Oxygen"],
+    },
+    "fortran": {
+        **_CODE_HYGIENE,
+        "max_mean_line_length": None,
+        "math_imports": [
+            "lapack",
+            "lapack95",
+            "blas",
+            "blas95",
+            "fftw3",
+            "mkl",
+            "stdlib_linalg",
+            "stdlib_stats",
+            "stdlib_math",
+            "stdlib_quadrature",
+            "stdlib_specialfunctions",
+            "ieee_arithmetic",
+        ],
+        "min_math_density": 0.01,
+    },
     "r": {**_CODE_HYGIENE},
     "matlab": {**_CODE_HYGIENE},
     # agda2hs code (imports Haskell.*) is a Haskell program written in Agda: its Functor, Monad and
     # Foldable classes say category words on every line, so it needs far more than incidental density
-    "agda": {**_CODE_HYGIENE, "min_math_density": 0.04, "math_imports": [
-        "Algebra", "Data.Nat", "Data.Integer", "Data.Rational", "Relation.Binary", "Categories",
-        "Function"], "incidental_imports": ["Haskell", "IO", "Foreign"], "incidental_min_math_density": 0.25},
+    "agda": {
+        **_CODE_HYGIENE,
+        "min_math_density": 0.04,
+        "math_imports": [
+            "Algebra",
+            "Data.Nat",
+            "Data.Integer",
+            "Data.Rational",
+            "Relation.Binary",
+            "Categories",
+            "Function",
+        ],
+        "incidental_imports": ["Haskell", "IO", "Foreign"],
+        "incidental_min_math_density": 0.25,
+    },
     "idris": {**_CODE_HYGIENE},
-    "lean": {**_CODE_HYGIENE, "required_or_math_import": True, "required": [r"\b(theorem|lemma|example)\b"], "required_reason": "no_theorem",
-             # Lean 4's Mathlib and Lean 3 mathlib's top-level folders
-             "math_imports": ["Mathlib", "analysis", "algebra", "topology", "number_theory", "measure_theory",
-                              "linear_algebra", "ring_theory", "field_theory", "group_theory", "category_theory",
-                              "combinatorics", "geometry", "probability", "set_theory", "data.real",
-                              "data.complex", "data.nat.prime"], "min_math_density": 0.01},
-    "coq": {**_CODE_HYGIENE, "required_or_math_import": True,
-            "required": [r"\b(Theorem|Lemma|Proposition|Corollary|Fact|Remark|Example)\b", r"\bProof\b",
-                         r"\b(Qed|Defined|Admitted)\b"],
-            "required_reason": "no_theorem",
-            "math_imports": ["mathcomp", "Coq.Reals", "Coq.Arith", "Coq.ZArith", "Coq.QArith", "Reals",
-                             "Coquelicot", "Flocq", "HoTT", "UniMath", "Interval", "CoRN", "MathClasses"],
-            "min_math_density": 0.01,
-            "reject_patterns": {"verilog": r"\bendmodule\b|\balways\s*@|^\s*module\s+\w+\s*(#\s*)?\("}},
-    "isabelle": {**_CODE_HYGIENE, "required_or_math_import": True, "required": [r"(?i)\b(theorem|lemma|corollary|proposition|schematic_goal)\b"],
-                 "required_reason": "no_theorem", "min_math_density": 0.01,
-                 "math_imports": ["HOL-Analysis", "HOL-Algebra", "HOL-Number_Theory", "HOL-Probability",
-                                  "HOL-Computational_Algebra", "HOL-Real_Asymp", "Complex_Main"]},
+    "lean": {
+        **_CODE_HYGIENE,
+        "required_or_math_import": True,
+        "required": [r"\b(theorem|lemma|example)\b"],
+        "required_reason": "no_theorem",
+        # Lean 4's Mathlib and Lean 3 mathlib's top-level folders
+        "math_imports": [
+            "Mathlib",
+            "analysis",
+            "algebra",
+            "topology",
+            "number_theory",
+            "measure_theory",
+            "linear_algebra",
+            "ring_theory",
+            "field_theory",
+            "group_theory",
+            "category_theory",
+            "combinatorics",
+            "geometry",
+            "probability",
+            "set_theory",
+            "data.real",
+            "data.complex",
+            "data.nat.prime",
+        ],
+        "min_math_density": 0.01,
+    },
+    "coq": {
+        **_CODE_HYGIENE,
+        "required_or_math_import": True,
+        "required": [
+            r"\b(Theorem|Lemma|Proposition|Corollary|Fact|Remark|Example)\b",
+            r"\bProof\b",
+            r"\b(Qed|Defined|Admitted)\b",
+        ],
+        "required_reason": "no_theorem",
+        "math_imports": [
+            "mathcomp",
+            "Coq.Reals",
+            "Coq.Arith",
+            "Coq.ZArith",
+            "Coq.QArith",
+            "Reals",
+            "Coquelicot",
+            "Flocq",
+            "HoTT",
+            "UniMath",
+            "Interval",
+            "CoRN",
+            "MathClasses",
+        ],
+        "min_math_density": 0.01,
+        "reject_patterns": {"verilog": r"\bendmodule\b|\balways\s*@|^\s*module\s+\w+\s*(#\s*)?\("},
+    },
+    "isabelle": {
+        **_CODE_HYGIENE,
+        "required_or_math_import": True,
+        "required": [r"(?i)\b(theorem|lemma|corollary|proposition|schematic_goal)\b"],
+        "required_reason": "no_theorem",
+        "min_math_density": 0.01,
+        "math_imports": [
+            "HOL-Analysis",
+            "HOL-Algebra",
+            "HOL-Number_Theory",
+            "HOL-Probability",
+            "HOL-Computational_Algebra",
+            "HOL-Real_Asymp",
+            "Complex_Main",
+        ],
+    },
     "gap": {**_CODE_HYGIENE},
     "maple": {**_CODE_HYGIENE, "max_bytes": 100_000},
     "mathematica": {**_CODE_HYGIENE, "max_mean_line_length": None},
-    "tex": {"max_bytes": 10 * MIB, "max_digit_fraction": 0.5, "kinds": ["code", "paper"],
-            "required": [r"\\(part|chapter|section|subsection|subsubsection)\*?\s*[\[{]"],
-            "required_reason": "no_sectioning"},
+    "tex": {
+        "max_bytes": 10 * MIB,
+        "max_digit_fraction": 0.5,
+        "kinds": ["code", "paper"],
+        "required": [r"\\(part|chapter|section|subsection|subsubsection)\*?\s*[\[{]"],
+        "required_reason": "no_sectioning",
+    },
 }
 
-_VENDORED = re.compile(r"(^|/)(node_modules|vendor|vendored|third_party|thirdparty|3rdparty|external|"
-                       r"bower_components|site-packages|dist|build)/|\.min\.(js|css)$")
+_VENDORED = re.compile(
+    r"(^|/)(node_modules|vendor|vendored|third_party|thirdparty|3rdparty|external|"
+    r"bower_components|site-packages|dist|build)/|\.min\.(js|css)$"
+)
 
 
 _ASCII_NOT_ALNUM = bytes(b for b in range(128) if not chr(b).isalnum())
@@ -124,7 +320,11 @@ def _alnum_count(text: str) -> int:
 
 def rules_for(preset: str, overrides: dict[str, LanguageRuleSpec]) -> dict[str, LanguageRuleSpec]:
     """The preset's rules with the recipe's overrides merged field by field."""
-    base = {name: LanguageRuleSpec(**rule) for name, rule in ALGEBRAIC_STACK.items()} if preset == "algebraic_stack" else {}
+    base = (
+        {name: LanguageRuleSpec(**rule) for name, rule in ALGEBRAIC_STACK.items()}
+        if preset == "algebraic_stack"
+        else {}
+    )
     for name, rule in overrides.items():
         given = rule.model_dump(exclude_unset=True)
         base[name] = base[name].model_copy(update=given) if name in base else rule
@@ -168,8 +368,9 @@ def _math_import(rule: LanguageRuleSpec, facts: CodeFacts | None) -> str | None:
     return hit
 
 
-def apply_rule(rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeFacts | None,
-               language: str) -> RuleVerdict:
+def apply_rule(
+    rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeFacts | None, language: str
+) -> RuleVerdict:
     data = text.encode("utf-8", "surrogatepass")
     size = len(data)
     if rule.max_bytes is not None and size > rule.max_bytes:
@@ -182,7 +383,9 @@ def apply_rule(rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeF
     if rule.max_digit_fraction is not None:
         digits = size - len(data.translate(None, b"0123456789"))
         if digits / non_space > rule.max_digit_fraction:
-            return RuleVerdict("digit_dense", f"digits / non-whitespace {digits / non_space:.2f} > {rule.max_digit_fraction}")
+            return RuleVerdict(
+                "digit_dense", f"digits / non-whitespace {digits / non_space:.2f} > {rule.max_digit_fraction}"
+            )
     lines = text.splitlines() or [""]
     if rule.max_mean_line_length is not None:
         mean = sum(map(len, lines)) / len(lines)
@@ -215,27 +418,33 @@ def apply_rule(rule: LanguageRuleSpec, text: str, path: str | None, facts: CodeF
     floor = rule.incidental_min_math_density
     if hit is not None:
         if framework and (density := facts.math_density) < floor:
-            return RuleVerdict("incidental_math_import",
-                               f"imports {hit} but also {framework}, math density {density:.3f} < {floor}")
+            return RuleVerdict(
+                "incidental_math_import", f"imports {hit} but also {framework}, math density {density:.3f} < {floor}"
+            )
         return RuleVerdict(None, "", f"import:{hit}")
     reason = "no_math_include" if rule.math_includes and not rule.math_imports else "no_math_import"
     listed = "include" if reason == "no_math_include" else "import"
     density = facts.math_density
     if rule.min_math_density is not None and density >= rule.min_math_density:
         if framework and density < floor:
-            return RuleVerdict("incidental_import",
-                               f"imports {framework}, no listed {listed}, math density {density:.3f} < {floor}")
+            return RuleVerdict(
+                "incidental_import", f"imports {framework}, no listed {listed}, math density {density:.3f} < {floor}"
+            )
         return RuleVerdict(None, "", f"math_density:{density:.3f}")
     # A file importing only its own package (`from .poly import`), or nothing at all (a header of a
     # header-only library, a module its package's `__init__` pulls in), is decided later with the rest
     # of its package (filters/language/packages.py); a file saying more software words than math ones
     # is not math, whatever its package.
     imports_nothing = not (facts.imports or facts.includes or facts.relative_imports)
-    if ((facts.relative_imports or (imports_nothing and facts.analysis == "tree-sitter"))
-            and rule.relative_imports_in_math_package and density >= 0):
+    if (
+        (facts.relative_imports or (imports_nothing and facts.analysis == "tree-sitter"))
+        and rule.relative_imports_in_math_package
+        and density >= 0
+    ):
         why = f"{facts.relative_imports} relative imports" if facts.relative_imports else "no imports"
-        return RuleVerdict(None, f"no listed {listed}; math density {density:.3f}; {why}", RELATIVE_PENDING,
-                           pending_reason=reason)
+        return RuleVerdict(
+            None, f"no listed {listed}; math density {density:.3f}; {why}", RELATIVE_PENDING, pending_reason=reason
+        )
     return RuleVerdict(reason, f"no listed {listed}; math density {density:.3f} < {rule.min_math_density}")
 
 

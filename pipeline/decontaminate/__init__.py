@@ -26,8 +26,9 @@ STAGE = "decontaminate"
 ACTIONS = {"drop": "dropped", "mask": "masked", "report": "reported"}
 
 
-def decontaminate_document(doc: Document, index: NgramIndex, formal: dict, spec: DecontaminateSpec
-                           ) -> tuple[Document | Rejection, list[dict]]:
+def decontaminate_document(
+    doc: Document, index: NgramIndex, formal: dict, spec: DecontaminateSpec
+) -> tuple[Document | Rejection, list[dict]]:
     """The document after decontamination (or its rejection) and its hit records. Pure."""
     base = {"doc_id": doc.id, "source": doc.source}
     hits: list[dict] = []
@@ -43,8 +44,16 @@ def decontaminate_document(doc: Document, index: NgramIndex, formal: dict, spec:
     action = ACTIONS[spec.mode]
     for m in matches:
         record = {k: v for k, v in m.items() if k != "positions"}
-        hits.append({**base, "kind": "ngram", "ngram": index.n, "action": action,
-                     "long_overlap": m["longest_span_words"] >= spec.long_overlap, **record})
+        hits.append(
+            {
+                **base,
+                "kind": "ngram",
+                "ngram": index.n,
+                "action": action,
+                "long_overlap": m["longest_span_words"] >= spec.long_overlap,
+                **record,
+            }
+        )
     if matches and spec.mode == "drop":
         refs = ", ".join(f"{m['benchmark']}/{m['split']}#{m['item']}" for m in matches[:5])
         return Rejection.of(doc, STAGE, "contaminated", refs), hits
@@ -77,15 +86,21 @@ def check_benchmarks(spec: DecontaminateSpec) -> None:
 
 def benchmark_indexes(pipeline, spec: DecontaminateSpec):
     """(n-gram index, theorem index): two singleton PCollections, side inputs of the apply pass."""
-    items = (pipeline
-             | "Benchmarks" >> beam.Create(spec.benchmarks, reshuffle=False)
-             | "Items" >> beam.FlatMap(read_benchmark))
-    index = (items
-             | "TextItems" >> beam.FlatMap(_text_items)
-             | "AllTextItems" >> beam.combiners.ToList()
-             | "NgramIndex" >> beam.Map(build_index, spec.ngram, spec.max_items_per_ngram))
-    formal = (items
-              | "FormalItems" >> beam.FlatMap(_formal_items)
-              | "AllFormalItems" >> beam.combiners.ToList()
-              | "TheoremIndex" >> beam.Map(formal_index))
+    items = (
+        pipeline
+        | "Benchmarks" >> beam.Create(spec.benchmarks, reshuffle=False)
+        | "Items" >> beam.FlatMap(read_benchmark)
+    )
+    index = (
+        items
+        | "TextItems" >> beam.FlatMap(_text_items)
+        | "AllTextItems" >> beam.combiners.ToList()
+        | "NgramIndex" >> beam.Map(build_index, spec.ngram, spec.max_items_per_ngram)
+    )
+    formal = (
+        items
+        | "FormalItems" >> beam.FlatMap(_formal_items)
+        | "AllFormalItems" >> beam.combiners.ToList()
+        | "TheoremIndex" >> beam.Map(formal_index)
+    )
     return index, formal

@@ -146,8 +146,10 @@ def _fields(spec: BenchmarkSpec, row: dict) -> list[str]:
         return ["text"]
     found = [f for f in DEFAULT_FIELDS if f in row]
     if not found:
-        raise RecipeError(f"benchmark {spec.path}: rows have no 'text' field; set `fields:` for this benchmark "
-                          f"in the recipe (row keys: {sorted(row)})")
+        raise RecipeError(
+            f"benchmark {spec.path}: rows have no 'text' field; set `fields:` for this benchmark "
+            f"in the recipe (row keys: {sorted(row)})"
+        )
     return found
 
 
@@ -168,8 +170,10 @@ def read_benchmark(spec: BenchmarkSpec) -> Iterator[TextItem | FormalItem]:
         fields = _fields(spec, row)
         missing = [f for f in fields if f not in row]
         if missing:
-            raise RecipeError(f"benchmark {spec.path}: row {number} has no field(s) {missing}; set `fields:` "
-                              f"for this benchmark in the recipe (row keys: {sorted(row)})")
+            raise RecipeError(
+                f"benchmark {spec.path}: row {number} has no field(s) {missing}; set `fields:` "
+                f"for this benchmark in the recipe (row keys: {sorted(row)})"
+            )
         for field in fields:
             if row[field] is not None:
                 yield TextItem(name, split, item, field, str(row[field]))

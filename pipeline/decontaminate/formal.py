@@ -30,7 +30,9 @@ FORMAL_EXTENSIONS = (".lean", ".thy", ".v")
 _DECL = re.compile(
     r"^(?:@\[[^\]\n]*\]\s*)?(?:(?:private|protected|nonrec|noncomputable|local)\s+)*"
     r"(?P<kw>theorem|lemma|corollary|proposition|Theorem|Lemma|Corollary|Proposition|Fact|Remark|Example)"
-    r"\s+(?P<name>[^\s:({\[\"]+)", re.MULTILINE)
+    r"\s+(?P<name>[^\s:({\[\"]+)",
+    re.MULTILINE,
+)
 _TOP_LEVEL = re.compile(
     r"^(?:theorem|lemma|corollary|proposition|def|definition|abbrev|example|instance|structure|class|"
     r"inductive|namespace|section|open|import|variable|variables|universe|attribute|axiom|notation|"
@@ -38,9 +40,13 @@ _TOP_LEVEL = re.compile(
     r"Theorem|Lemma|Corollary|Proposition|Fact|Remark|Example|Definition|Fixpoint|Inductive|Record|"
     r"Module|Section|Require|From|Import|Export|Ltac|Hint|Notation|Variable|Variables|Context|"
     r"fun|primrec|datatype|locale|context|text|subsection|subsubsection|chapter|"
-    r"end\s+\S|end\s*$|End\s)", re.MULTILINE)
-_PROOF_START = re.compile(r":=|\bby\b|\bwhere\b|\bproof\b|\bapply\b|\busing\b|\bunfolding\b|\bsorry\b|"
-                          r"\boops\b|\bProof\b|\bAdmitted\b|\bbegin\b")
+    r"end\s+\S|end\s*$|End\s)",
+    re.MULTILINE,
+)
+_PROOF_START = re.compile(
+    r":=|\bby\b|\bwhere\b|\bproof\b|\bapply\b|\busing\b|\bunfolding\b|\bsorry\b|"
+    r"\boops\b|\bProof\b|\bAdmitted\b|\bbegin\b"
+)
 _COMMENTS = re.compile(r"/-.*?-/|--[^\n]*|\(\*.*?\*\)", re.DOTALL)
 
 
@@ -78,7 +84,7 @@ def _declaration_end(text: str, start: int) -> int:
         nxt = _TOP_LEVEL.search(text, pos)
         if nxt is None:
             return len(text)
-        body = text[start:nxt.start()]
+        body = text[start : nxt.start()]
         if _BARE_END.match(text, nxt.start()) and len(_BEGIN.findall(body)) > len(_BARE_END.findall(body)):
             line_end = text.find("\n", nxt.start())
             pos = len(text) if line_end < 0 else line_end + 1
@@ -94,7 +100,7 @@ def declarations(text: str) -> list[Declaration]:
         body_from = m.end("name")
         end = _declaration_end(text, m.start())
         proof = _PROOF_START.search(text, body_from, end)
-        statement = text[body_from:proof.start() if proof else end]
+        statement = text[body_from : proof.start() if proof else end]
         name = m.group("name").strip("\"'")
         out.append(Declaration(name, statement_hash(statement), m.start(), end))
     return out
@@ -127,9 +133,17 @@ def cut_declarations(text: str, index: dict) -> tuple[str, list[dict]]:
             ref, how = index["statements"].get(decl.statement_hash), "theorem_statement"
         if ref is None or decl.start < last:
             continue
-        pieces.append(text[last:decl.start])
+        pieces.append(text[last : decl.start])
         last = decl.end
-        cuts.append({"benchmark": ref[0], "split": ref[1], "item": ref[2], "match": how,
-                     "declaration": decl.name, "span": text[decl.start:decl.end][:300]})
+        cuts.append(
+            {
+                "benchmark": ref[0],
+                "split": ref[1],
+                "item": ref[2],
+                "match": how,
+                "declaration": decl.name,
+                "span": text[decl.start : decl.end][:300],
+            }
+        )
     pieces.append(text[last:])
     return "".join(pieces), cuts

@@ -61,8 +61,14 @@ def build_index(items: Iterable[TextItem], n: int, max_items_per_ngram: int = 10
         hashes.append(h)
         owners.append(np.full(len(h), k, dtype=np.int32))
     if not sum(len(h) for h in hashes):
-        return NgramIndex(n, np.empty(0, np.uint64), np.empty(0, np.int32), refs, 0,
-                          np.packbits(np.zeros(1 << PREFILTER_BITS, dtype=bool)))
+        return NgramIndex(
+            n,
+            np.empty(0, np.uint64),
+            np.empty(0, np.int32),
+            refs,
+            0,
+            np.packbits(np.zeros(1 << PREFILTER_BITS, dtype=bool)),
+        )
     all_h, all_r = np.concatenate(hashes), np.concatenate(owners)
     order = np.lexsort((all_r, all_h))
     all_h, all_r = all_h[order], all_r[order]
@@ -97,8 +103,9 @@ def match_text(text: str, index: NgramIndex, min_matching_ngrams: int = 1) -> li
     """`match_words` of ``normalize_words(text)``, faster: words are built only when there is a hit."""
     if not len(index):
         return []
-    return _match(ngram_hashes_of(word_hashes(text), index.n), index, min_matching_ngrams,
-                  lambda: normalize_words(text))
+    return _match(
+        ngram_hashes_of(word_hashes(text), index.n), index, min_matching_ngrams, lambda: normalize_words(text)
+    )
 
 
 def _match(hashes: np.ndarray, index: NgramIndex, min_matching_ngrams: int, get_words) -> list[dict]:
@@ -129,9 +136,18 @@ def _match(hashes: np.ndarray, index: NgramIndex, min_matching_ngrams: int, get_
         span = run + n - 1
         benchmark, split, item, fld = index.items[int(owners[a])]
         words = words if words is not None else get_words()
-        hits.append({"benchmark": benchmark, "split": split, "item": item, "field": fld,
-                     "matching_ngrams": int(len(positions)), "longest_span_words": span,
-                     "span": " ".join(words[start:start + span])[:300], "positions": positions})
+        hits.append(
+            {
+                "benchmark": benchmark,
+                "split": split,
+                "item": item,
+                "field": fld,
+                "matching_ngrams": int(len(positions)),
+                "longest_span_words": span,
+                "span": " ".join(words[start : start + span])[:300],
+                "positions": positions,
+            }
+        )
     return hits
 
 

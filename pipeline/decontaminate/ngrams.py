@@ -32,20 +32,45 @@ from functools import lru_cache
 
 import numpy as np
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     \\[A-Za-z]+                                   # a LaTeX command
   | \d{1,3}(?:(?:,|，|\{,\}|\\,)\d{3})+(?!\d)       # a number with thousands separators
   | \w+
   | [×÷≤≥≠·π∞√±]
-""", re.VERBOSE)
+""",
+    re.VERBOSE,
+)
 _SEPARATORS = re.compile(r",|，|\{,\}|\\,")
-_DROPPED_COMMANDS = frozenset("""left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr displaystyle
+_DROPPED_COMMANDS = frozenset(
+    """left right big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr displaystyle
     textstyle scriptstyle limits nolimits quad qquad mathrm text textrm operatorname mathit mathbf
-    boldsymbol mbox hbox hspace vspace""".split())
-_COMMAND_ALIASES = {"dfrac": "frac", "tfrac": "frac", "leq": "le", "geq": "ge", "neq": "ne", "cdotp": "cdot",
-                    "leqslant": "le", "geqslant": "ge", "lt": "<", "gt": ">"}
-_SYMBOLS = {"×": "times", "÷": "div", "≤": "le", "≥": "ge", "≠": "ne", "·": "cdot", "π": "pi", "∞": "infty",
-            "√": "sqrt", "±": "pm"}
+    boldsymbol mbox hbox hspace vspace""".split()
+)
+_COMMAND_ALIASES = {
+    "dfrac": "frac",
+    "tfrac": "frac",
+    "leq": "le",
+    "geq": "ge",
+    "neq": "ne",
+    "cdotp": "cdot",
+    "leqslant": "le",
+    "geqslant": "ge",
+    "lt": "<",
+    "gt": ">",
+}
+_SYMBOLS = {
+    "×": "times",
+    "÷": "div",
+    "≤": "le",
+    "≥": "ge",
+    "≠": "ne",
+    "·": "cdot",
+    "π": "pi",
+    "∞": "infty",
+    "√": "sqrt",
+    "±": "pm",
+}
 _WORD = re.compile(r"\w+")
 P = np.uint64(0x100000001B3)  # odd multiplier of the polynomial n-gram hash
 

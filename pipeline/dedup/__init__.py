@@ -77,19 +77,28 @@ class Removals(beam.PTransform):
             exact = exact_parts | "Exact" >> ExactCopies(excluded)
             records.append(exact | "TagExact" >> beam.FlatMap(_tagged, "exact_duplicate"))
             removed = exact | "ExactRemoved" >> beam.Map(lambda pair: pair[0])
-            excluded = ((removed, excluded | "Before" >> beam.Map(lambda a: a)) | "Excluded" >> beam.Flatten()
-                        | "AllExcluded" >> beam.combiners.ToList() | "ExcludedUnion" >> beam.Map(sorted_union))
+            excluded = (
+                (removed, excluded | "Before" >> beam.Map(lambda a: a))
+                | "Excluded" >> beam.Flatten()
+                | "AllExcluded" >> beam.combiners.ToList()
+                | "ExcludedUnion" >> beam.Map(sorted_union)
+            )
         if band_parts is not None:
             m = spec.minhash
-            verify = (VerifyEdges(self._out_dir, m.verify_cutoff(), m.hash_ranges, m.verify_exact)
-                      if m.verify_cutoff() is not None else None)
+            verify = (
+                VerifyEdges(self._out_dir, m.verify_cutoff(), m.hash_ranges, m.verify_exact)
+                if m.verify_cutoff() is not None
+                else None
+            )
             near = band_parts | "Near" >> NearCopies(m, excluded, verify)
             records.append(near | "TagNear" >> beam.FlatMap(_tagged, "near_duplicate"))
-        return (records
-                | "AllRemovals" >> beam.Flatten()
-                | "ByKeeperUnit" >> beam.FlatMap(_by_keeper_unit)
-                | "GroupByKeeperUnit" >> beam.GroupByKey()
-                | "KeeperIds" >> beam.FlatMap(keeper_ids, self._out_dir))
+        return (
+            records
+            | "AllRemovals" >> beam.Flatten()
+            | "ByKeeperUnit" >> beam.FlatMap(_by_keeper_unit)
+            | "GroupByKeeperUnit" >> beam.GroupByKey()
+            | "KeeperIds" >> beam.FlatMap(keeper_ids, self._out_dir)
+        )
 
 
 def removal_rejection(doc, reason: str, keeper_id: str) -> Rejection:

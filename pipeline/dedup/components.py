@@ -88,19 +88,23 @@ class DistributedComponents(beam.PTransform):
 
     def expand(self, edges):
         for i in range(self._rounds):
-            edges = (edges
-                     | f"Large{i}Both" >> beam.FlatMap(both_directions)
-                     | f"Large{i}Group" >> beam.GroupByKey()
-                     | f"Large{i}" >> beam.FlatMap(large_star)
-                     | f"Large{i}Distinct" >> beam.Distinct()
-                     | f"Small{i}Both" >> beam.FlatMap(both_directions)
-                     | f"Small{i}Group" >> beam.GroupByKey()
-                     | f"Small{i}" >> beam.FlatMap(small_star)
-                     | f"Small{i}Distinct" >> beam.Distinct())
-        return (edges
-                | "RootsBoth" >> beam.FlatMap(both_directions)
-                | "RootsGroup" >> beam.GroupByKey()
-                | "Roots" >> beam.FlatMap(roots))
+            edges = (
+                edges
+                | f"Large{i}Both" >> beam.FlatMap(both_directions)
+                | f"Large{i}Group" >> beam.GroupByKey()
+                | f"Large{i}" >> beam.FlatMap(large_star)
+                | f"Large{i}Distinct" >> beam.Distinct()
+                | f"Small{i}Both" >> beam.FlatMap(both_directions)
+                | f"Small{i}Group" >> beam.GroupByKey()
+                | f"Small{i}" >> beam.FlatMap(small_star)
+                | f"Small{i}Distinct" >> beam.Distinct()
+            )
+        return (
+            edges
+            | "RootsBoth" >> beam.FlatMap(both_directions)
+            | "RootsGroup" >> beam.GroupByKey()
+            | "Roots" >> beam.FlatMap(roots)
+        )
 
 
 def unconverged(node_roots: Iterable[tuple]) -> int:

@@ -108,6 +108,8 @@ class ExactCopies(beam.PTransform):
         self._excluded = excluded
 
     def expand(self, parts):
-        return (parts
-                | "GroupByRange" >> beam.GroupByKey()
-                | "Copies" >> beam.FlatMap(_copies, beam.pvalue.AsSingleton(self._excluded)))
+        return (
+            parts
+            | "GroupByRange" >> beam.GroupByKey()
+            | "Copies" >> beam.FlatMap(_copies, beam.pvalue.AsSingleton(self._excluded))
+        )

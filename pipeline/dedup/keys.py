@@ -77,19 +77,25 @@ class DedupKeys:
     def _near(self, docs: list, nums: np.ndarray, frame: dict):
         m = self._minhash
         for lo in range(0, len(docs), m.batch_size):
-            part, part_nums = docs[lo:lo + m.batch_size], nums[lo:lo + m.batch_size]
+            part, part_nums = docs[lo : lo + m.batch_size], nums[lo : lo + m.batch_size]
             flat, sizes = batch_shingle_hashes([d.text for d in part], m.ngram, m.unit)
             sigs = flat_signatures(flat, sizes, self._perms)
             sets = distinct_shingles(flat, sizes) if self._sets else None
             # a text without a word has no shingle: its all-maximal signature would make every such
             # text one cluster; it has no near copy (exact dedup still sees it)
             at = np.flatnonzero(sizes)
-            ranks = (np.array([survivor_rank(part[i], m.keep) for i in at.tolist()], dtype=np.float64)
-                     if has_ranks(m.keep) else None)
-            yield from (pvalue.TaggedOutput(BANDS, p) for p in band_parts(
-                sigs[at], part_nums[at], ranks, self._bands, self._rows, m.hash_ranges))
-            frame.setdefault("_near", []).append((part_nums[at], sigs[at],
-                                                   shingle_rows([sets[i] for i in at.tolist()]) if sets else None))
+            ranks = (
+                np.array([survivor_rank(part[i], m.keep) for i in at.tolist()], dtype=np.float64)
+                if has_ranks(m.keep)
+                else None
+            )
+            yield from (
+                pvalue.TaggedOutput(BANDS, p)
+                for p in band_parts(sigs[at], part_nums[at], ranks, self._bands, self._rows, m.hash_ranges)
+            )
+            frame.setdefault("_near", []).append(
+                (part_nums[at], sigs[at], shingle_rows([sets[i] for i in at.tolist()]) if sets else None)
+            )
         near = frame.pop("_near")
         frame["near_nums"] = np.concatenate([n for n, _, _ in near])
         frame["sigs"] = np.concatenate([s for _, s, _ in near])

@@ -82,7 +82,7 @@ def _word_hashes(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
     p, inv = _powers(len(data) + 1)
     prefix = np.zeros(len(data) + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        np.cumsum((data.astype(np.uint64) + np.uint64(1)) * p[:len(data)], dtype=np.uint64, out=prefix[1:])
+        np.cumsum((data.astype(np.uint64) + np.uint64(1)) * p[: len(data)], dtype=np.uint64, out=prefix[1:])
         return _mix64((prefix[ends] - prefix[starts]) * inv[starts]), starts
 
 
@@ -104,7 +104,7 @@ def _combine(h: np.ndarray, n: int) -> np.ndarray:
     with np.errstate(over="ignore"):
         for j in range(1, n):
             combined *= P32
-            combined += h[j:j + m]
+            combined += h[j : j + m]
     return (combined >> np.uint64(32)).astype(np.uint32)
 
 
@@ -126,8 +126,9 @@ def batch_shingle_hashes(texts: list[str], ngram: int, unit: str = "word") -> tu
     words = np.diff(np.r_[first_word, len(word_starts)])
     sizes = np.where(words >= ngram, words - ngram + 1, np.minimum(words, 1))
     if len(h) < ngram:
-        return np.concatenate([_combine(h[f:f + w], w) for f, w in zip(first_word, words) if w]
-                              or [np.empty(0, dtype=np.uint32)]), sizes
+        return np.concatenate(
+            [_combine(h[f : f + w], w) for f, w in zip(first_word, words) if w] or [np.empty(0, dtype=np.uint32)]
+        ), sizes
     combined = _combine(h, ngram)  # every window of the batch; window i starts at word i
     full = np.flatnonzero(words >= ngram)
     # windows inside each text: [first_word, first_word + words - ngram] (a difference array)
@@ -140,10 +141,10 @@ def batch_shingle_hashes(texts: list[str], ngram: int, unit: str = "word") -> tu
         out, taken = [], 0
         for t in range(len(texts)):
             if words[t] >= ngram:
-                out.append(flat[taken:taken + sizes[t]])
+                out.append(flat[taken : taken + sizes[t]])
                 taken += int(sizes[t])
             elif words[t]:
-                out.append(_combine(h[first_word[t]:first_word[t] + words[t]], int(words[t])))
+                out.append(_combine(h[first_word[t] : first_word[t] + words[t]], int(words[t])))
         flat = np.concatenate(out)
     return flat, sizes
 
@@ -152,7 +153,7 @@ def distinct_shingles(flat: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
     """Each document's distinct shingle hashes, sorted, from `batch_shingle_hashes`' flat array and
     per-document counts."""
     ends = np.cumsum(sizes).tolist()
-    return [np.unique(flat[e - n:e]) for e, n in zip(ends, sizes.tolist())]
+    return [np.unique(flat[e - n : e]) for e, n in zip(ends, sizes.tolist())]
 
 
 class ShingleSets:
@@ -181,11 +182,11 @@ class ShingleSets:
 
     def __iter__(self):
         b = self.bounds.tolist()
-        return (self.flat[b[i]:b[i + 1]] for i in range(len(b) - 1))
+        return (self.flat[b[i] : b[i + 1]] for i in range(len(b) - 1))
 
     def __getitem__(self, at: np.ndarray) -> "ShingleSets":
         b = self.bounds
-        return ShingleSets.from_arrays([self.flat[b[i]:b[i + 1]] for i in np.asarray(at).tolist()])
+        return ShingleSets.from_arrays([self.flat[b[i] : b[i + 1]] for i in np.asarray(at).tolist()])
 
     def __reduce__(self):
         return ShingleSets, (self.flat, self.bounds)
@@ -213,8 +214,9 @@ def _fmix32(h: np.ndarray) -> np.ndarray:
 CHUNK_SHINGLES = 3072
 
 
-def batch_signatures(hash_arrays: list[np.ndarray], perms: tuple[np.ndarray, np.ndarray],
-                     chunk_shingles: int = CHUNK_SHINGLES) -> np.ndarray:
+def batch_signatures(
+    hash_arrays: list[np.ndarray], perms: tuple[np.ndarray, np.ndarray], chunk_shingles: int = CHUNK_SHINGLES
+) -> np.ndarray:
     """Signatures [docs, num_perm] (uint32) of a batch; a document without shingles gets all ones
     (max uint32), like an empty datasketch MinHash."""
     sizes = np.array([len(h) for h in hash_arrays], dtype=np.int64)
@@ -222,8 +224,9 @@ def batch_signatures(hash_arrays: list[np.ndarray], perms: tuple[np.ndarray, np.
     return flat_signatures(flat, sizes, perms, chunk_shingles)
 
 
-def flat_signatures(flat: np.ndarray, sizes: np.ndarray, perms: tuple[np.ndarray, np.ndarray],
-                    chunk_shingles: int = CHUNK_SHINGLES) -> np.ndarray:
+def flat_signatures(
+    flat: np.ndarray, sizes: np.ndarray, perms: tuple[np.ndarray, np.ndarray], chunk_shingles: int = CHUNK_SHINGLES
+) -> np.ndarray:
     """`batch_signatures` of the shingle hashes of many documents given as one array and each
     document's count. Shingles go through the permutations ~chunk_shingles at a time: num_perm x
     chunk x 4 bytes (1.5 MB at 128 x 3,072) stays in a core's L2 cache between the multiply, the add
@@ -247,7 +250,7 @@ def flat_signatures(flat: np.ndarray, sizes: np.ndarray, perms: tuple[np.ndarray
         lo, hi = int(starts[first]), int(ends[doc - 1])
         if hi == lo:
             continue
-        phv = block[:, :hi - lo]  # [num_perm, shingles]: a * h + b mod 2^32
+        phv = block[:, : hi - lo]  # [num_perm, shingles]: a * h + b mod 2^32
         np.multiply(a_column, hv_all[None, lo:hi], out=phv)
         np.add(phv, b_column, out=phv)
         nonempty = np.flatnonzero(sizes[first:doc])
@@ -258,7 +261,7 @@ def flat_signatures(flat: np.ndarray, sizes: np.ndarray, perms: tuple[np.ndarray
 def band_hashes(sigs: np.ndarray, bands: int, rows: int) -> np.ndarray:
     """[docs, bands] uint64 hashes of each band of each signature (equal bands, equal hashes)."""
     with np.errstate(over="ignore"):
-        cols = sigs[:, :bands * rows].astype(np.uint64).reshape(len(sigs), bands, rows)
+        cols = sigs[:, : bands * rows].astype(np.uint64).reshape(len(sigs), bands, rows)
         powers = np.ones(rows, dtype=np.uint64)
         for j in range(rows - 2, -1, -1):
             powers[j] = powers[j + 1] * np.uint64(0x100000001B3)
@@ -276,7 +279,7 @@ def choose_bands(threshold: float, num_perm: int, false_negative_weight: float =
 
 def candidate_probability(s: float, bands: int, rows: int) -> float:
     """P(two documents of Jaccard s share at least one band)."""
-    return 1 - (1 - s ** rows) ** bands
+    return 1 - (1 - s**rows) ** bands
 
 
 def connected_components(edges: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -42,8 +42,7 @@ def has_ranks(keep: str) -> bool:
     return keep not in ("first", "first_id")
 
 
-def band_parts(sigs: np.ndarray, nums: np.ndarray, ranks: np.ndarray | None, bands: int, rows: int,
-               ranges: int):
+def band_parts(sigs: np.ndarray, nums: np.ndarray, ranks: np.ndarray | None, bands: int, rows: int, ranges: int):
     """(hash range, [band hash | number (| rank's float64 bits)] as one uint64 array) for every range
     present in a batch of signatures. The band's index is mixed into its hash, so one array holds
     every band."""
@@ -60,8 +59,11 @@ def band_parts(sigs: np.ndarray, nums: np.ndarray, ranks: np.ndarray | None, ban
 
 def edge_rows(a, b, ra, rb) -> np.ndarray:
     """Edges as one [k, 4] uint64 array: numbers of both ends and their ranks' float64 bits."""
-    return np.stack([a, b, np.asarray(ra, np.float64).view(np.uint64), np.asarray(rb, np.float64).view(np.uint64)],
-                    axis=1) if len(a) else np.empty((0, 4), np.uint64)
+    return (
+        np.stack([a, b, np.asarray(ra, np.float64).view(np.uint64), np.asarray(rb, np.float64).view(np.uint64)], axis=1)
+        if len(a)
+        else np.empty((0, 4), np.uint64)
+    )
 
 
 def edge_columns(edges: np.ndarray):
@@ -122,7 +124,10 @@ def _warn_unconverged(count: int, rounds: int) -> None:
     if count:
         logging.getLogger(__name__).warning(
             "near dedup: %d documents were in clusters that did not become stars in %d rounds; their "
-            "clusters keep more than one survivor (raise minhash.component_rounds)", count, rounds)
+            "clusters keep more than one survivor (raise minhash.component_rounds)",
+            count,
+            rounds,
+        )
 
 
 class NearCopies(beam.PTransform):
@@ -136,23 +141,29 @@ class NearCopies(beam.PTransform):
 
     def expand(self, parts):
         spec, ranked = self._spec, has_ranks(self._spec.keep)
-        edges = (parts
-                 | "GroupByRange" >> beam.GroupByKey()
-                 | "BucketEdges" >> beam.FlatMap(_edges_of_range, beam.pvalue.AsSingleton(self._excluded)))
+        edges = (
+            parts
+            | "GroupByRange" >> beam.GroupByKey()
+            | "BucketEdges" >> beam.FlatMap(_edges_of_range, beam.pvalue.AsSingleton(self._excluded))
+        )
         if self._verify is not None:
             edges = edges | "Verify" >> self._verify
         if spec.components != "distributed":
-            return (edges
-                    | "AllEdges" >> beam.combiners.ToList()
-                    | "Components" >> beam.FlatMap(_survivors, ranked))
-        node_roots = (edges
-                      | "EdgeNodes" >> beam.FlatMap(nodes, ranked)
-                      | "Components" >> DistributedComponents(spec.component_rounds))
+            return edges | "AllEdges" >> beam.combiners.ToList() | "Components" >> beam.FlatMap(_survivors, ranked)
+        node_roots = (
+            edges
+            | "EdgeNodes" >> beam.FlatMap(nodes, ranked)
+            | "Components" >> DistributedComponents(spec.component_rounds)
+        )
         as_node = node_roots | "AsNode" >> beam.Map(lambda nr: (nr[0], 1))
         as_root = node_roots | "AsRoot" >> beam.Map(lambda nr: (nr[1], 1))
-        _ = (({"node": as_node, "root": as_root}) | "RootsOfRoots" >> beam.CoGroupByKey()
-             | "Unconverged" >> beam.Map(lambda kg: len(list(kg[1]["root"])) if list(kg[1]["node"]) else 0)
-             | "CountUnconverged" >> beam.CombineGlobally(sum)
-             | "Warn" >> beam.Map(_warn_unconverged, spec.component_rounds))
+        _ = (
+            ({"node": as_node, "root": as_root})
+            | "RootsOfRoots" >> beam.CoGroupByKey()
+            | "Unconverged" >> beam.Map(lambda kg: len(list(kg[1]["root"])) if list(kg[1]["node"]) else 0)
+            | "CountUnconverged" >> beam.CombineGlobally(sum)
+            | "Warn" >> beam.Map(_warn_unconverged, spec.component_rounds)
+        )
         return node_roots | "AsArrays" >> beam.Map(
-            lambda nr: (np.array([number_of(nr[0])], np.uint64), np.array([number_of(nr[1])], np.uint64)))
+            lambda nr: (np.array([number_of(nr[0])], np.uint64), np.array([number_of(nr[1])], np.uint64))
+        )

@@ -91,18 +91,25 @@ class VerifyEdges(beam.PTransform):
         self._out_dir, self._cutoff, self._ranges, self._exact = out_dir, cutoff, ranges, exact
 
     def expand(self, edges):
-        endpoints = (edges | "Endpoints" >> beam.Map(_endpoints)
-                     | "AllEndpoints" >> beam.CombineGlobally(_union))
-        rows = (endpoints
-                | "Units" >> beam.FlatMap(lambda e: sorted({unit_of(n) for n in e.tolist()}))
-                | "SpreadUnits" >> beam.Reshuffle()
-                | "EndpointRows" >> beam.FlatMap(endpoint_rows, self._out_dir, beam.pvalue.AsSingleton(endpoints),
-                                                 self._exact, self._ranges))
+        endpoints = edges | "Endpoints" >> beam.Map(_endpoints) | "AllEndpoints" >> beam.CombineGlobally(_union)
+        rows = (
+            endpoints
+            | "Units" >> beam.FlatMap(lambda e: sorted({unit_of(n) for n in e.tolist()}))
+            | "SpreadUnits" >> beam.Reshuffle()
+            | "EndpointRows"
+            >> beam.FlatMap(endpoint_rows, self._out_dir, beam.pvalue.AsSingleton(endpoints), self._exact, self._ranges)
+        )
         by_first = edges | "ByFirst" >> beam.FlatMap(_by_first, self._ranges)
-        with_first = (({"edges": by_first, "rows": rows}) | "JoinFirst" >> beam.CoGroupByKey()
-                      | "AttachFirst" >> beam.FlatMap(_attach_first, self._ranges, self._exact))
-        return (({"edges": with_first, "rows": rows}) | "JoinSecond" >> beam.CoGroupByKey()
-                | "Compare" >> beam.FlatMap(_verified, self._cutoff, self._exact))
+        with_first = (
+            ({"edges": by_first, "rows": rows})
+            | "JoinFirst" >> beam.CoGroupByKey()
+            | "AttachFirst" >> beam.FlatMap(_attach_first, self._ranges, self._exact)
+        )
+        return (
+            ({"edges": with_first, "rows": rows})
+            | "JoinSecond" >> beam.CoGroupByKey()
+            | "Compare" >> beam.FlatMap(_verified, self._cutoff, self._exact)
+        )
 
 
 def shingle_rows(sets: list) -> np.ndarray:

@@ -35,8 +35,9 @@ def choose_dtype(spec: TokenizeSpec, vocab_size: int) -> str:
     if spec.dtype == "auto":
         return "uint16" if vocab_size <= UINT16_VOCAB else "int32"
     if spec.dtype == "uint16" and vocab_size > UINT16_VOCAB:
-        raise TokenizerError(f"tokenize.dtype: uint16 cannot hold the ids of a {vocab_size:,}-token "
-                             "vocabulary; use int32 or auto")
+        raise TokenizerError(
+            f"tokenize.dtype: uint16 cannot hold the ids of a {vocab_size:,}-token vocabulary; use int32 or auto"
+        )
     return spec.dtype
 
 
@@ -44,9 +45,16 @@ def tokenizer_info(spec: TokenizeSpec) -> dict:
     """What the manifest records of the tokenizer and the layout (read once, on the launcher)."""
     tokenizer, sha256 = read_tokenizer(spec.tokenizer)
     encoder = Encoder(tokenizer, **encoder_options(spec))
-    return {"path": spec.tokenizer, "sha256": sha256, **encoder.info(), "dtype": choose_dtype(spec, encoder.vocab_size),
-            "packing": spec.packing, "seq_len": spec.seq_len, "shard_tokens": spec.shard_tokens,
-            "columns": ["input_ids"] + (["num_values"] if spec.numbers == "xval" else []) + ["doc_ids"]}
+    return {
+        "path": spec.tokenizer,
+        "sha256": sha256,
+        **encoder.info(),
+        "dtype": choose_dtype(spec, encoder.vocab_size),
+        "packing": spec.packing,
+        "seq_len": spec.seq_len,
+        "shard_tokens": spec.shard_tokens,
+        "columns": ["input_ids"] + (["num_values"] if spec.numbers == "xval" else []) + ["doc_ids"],
+    }
 
 
 def number_stats(rows, values, num_id: int) -> dict:
@@ -56,8 +64,13 @@ def number_stats(rows, values, num_id: int) -> dict:
     at = vals[ids == num_id].astype(np.float64)
     if not len(at):
         return {"count": 0, "sum": 0.0, "sum_squares": 0.0, "min": None, "max": None}
-    return {"count": int(len(at)), "sum": float(at.sum()), "sum_squares": float((at * at).sum()),
-            "min": float(at.min()), "max": float(at.max())}
+    return {
+        "count": int(len(at)),
+        "sum": float(at.sum()),
+        "sum_squares": float((at * at).sum()),
+        "min": float(at.min()),
+        "max": float(at.max()),
+    }
 
 
 def make_plan(unit_lengths: list, spec: TokenizeSpec) -> dict:
@@ -66,8 +79,12 @@ def make_plan(unit_lengths: list, spec: TokenizeSpec) -> dict:
     plan = {"units": [u for u, _ in per_unit], "lengths": [ls for _, ls in per_unit]}
     if spec.packing == "unpacked":
         first_row, shard_starts, total = layout_unpacked(per_unit, spec.seq_len, spec.shard_tokens)
-        plan.update(starts=[first_row[u] for u, _ in per_unit], shard_starts=shard_starts, total=total,
-                    shards=len(shard_starts) if total else 0)
+        plan.update(
+            starts=[first_row[u] for u, _ in per_unit],
+            shard_starts=shard_starts,
+            total=total,
+            shards=len(shard_starts) if total else 0,
+        )
     else:
         starts, total = layout_packed(per_unit)
         capacity = shard_capacity(spec.shard_tokens, spec.seq_len)
@@ -95,8 +112,9 @@ def shard_pieces(plan: dict, shard: int, spec: TokenizeSpec, out_dir: str):
             continue
         first = int(np.searchsorted(ends, lo, side="right"))
         end = int(np.searchsorted(ends - extents, hi, side="left"))
-        for i, (doc_id, ids, values) in enumerate(read_documents(token_spill_path(out_dir, unit), first, end),
-                                                  start=first):
+        for i, (doc_id, ids, values) in enumerate(
+            read_documents(token_spill_path(out_dir, unit), first, end), start=first
+        ):
             doc_start = int(ends[i] - extents[i])
             if spec.packing == "unpacked":
                 for s, row, tokens, vals in split_unpacked(doc_start, ids, spec.seq_len, plan["shard_starts"], values):
@@ -138,11 +156,11 @@ class WriteShards(beam.PTransform):
         self._spec, self._out_dir, self._info = spec, out_dir, info
 
     def expand(self, unit_lengths):
-        plan = (unit_lengths
-                | "AllLengths" >> beam.combiners.ToList()
-                | "Plan" >> beam.Map(make_plan, self._spec))
-        return (plan
-                | "ShardIndices" >> beam.FlatMap(lambda p: range(p["shards"]))
-                | "SpreadShards" >> beam.Reshuffle()
-                | "WriteShard" >> beam.ParDo(_WriteShardDoFn(self._spec, self._out_dir, self._info),
-                                             plan=beam.pvalue.AsSingleton(plan)))
+        plan = unit_lengths | "AllLengths" >> beam.combiners.ToList() | "Plan" >> beam.Map(make_plan, self._spec)
+        return (
+            plan
+            | "ShardIndices" >> beam.FlatMap(lambda p: range(p["shards"]))
+            | "SpreadShards" >> beam.Reshuffle()
+            | "WriteShard"
+            >> beam.ParDo(_WriteShardDoFn(self._spec, self._out_dir, self._info), plan=beam.pvalue.AsSingleton(plan))
+        )

@@ -55,13 +55,11 @@ def first_present(tokenizer: Tokenizer, candidates: Sequence[str]) -> int | None
     return next((i for i in map(tokenizer.token_to_id, candidates) if i is not None), None)
 
 
-def special_id(tokenizer: Tokenizer, wanted: str | None, candidates: Sequence[str], what: str,
-               key: str) -> int:
+def special_id(tokenizer: Tokenizer, wanted: str | None, candidates: Sequence[str], what: str, key: str) -> int:
     token_id = first_present(tokenizer, [wanted] if wanted else candidates)
     if token_id is not None:
         return token_id
-    raise TokenizerError(f"the tokenizer has no {what} token {wanted or ' / '.join(candidates)}; "
-                         f"set tokenize.{key}")
+    raise TokenizerError(f"the tokenizer has no {what} token {wanted or ' / '.join(candidates)}; set tokenize.{key}")
 
 
 def eos_id(tokenizer: Tokenizer, eos_token: str | None = None) -> int:
@@ -71,9 +69,17 @@ def eos_id(tokenizer: Tokenizer, eos_token: str | None = None) -> int:
 class Encoder:
     """A tokenizer with the recipe's special-token and number policy (see the module docstring)."""
 
-    def __init__(self, tokenizer: Tokenizer, *, numbers: str = "default", add_bos: bool = False,
-                 add_eos: bool = True, bos_token: str | None = None, eos_token: str | None = None,
-                 num_token: str = "[NUM]"):
+    def __init__(
+        self,
+        tokenizer: Tokenizer,
+        *,
+        numbers: str = "default",
+        add_bos: bool = False,
+        add_eos: bool = True,
+        bos_token: str | None = None,
+        eos_token: str | None = None,
+        num_token: str = "[NUM]",
+    ):
         self.tokenizer, self.numbers = tokenizer, numbers
         tokenizer.encode_special_tokens = True  # a literal "<|endoftext|>" in a document is just text
         if numbers == "split_digits":
@@ -90,8 +96,9 @@ class Encoder:
             self.num_id = tokenizer.token_to_id(num_token)
         self.num_token = num_token
         self.eos_id = eos_id(tokenizer, eos_token) if add_eos else None
-        self.bos_id = special_id(tokenizer, bos_token, BOS_CANDIDATES, "beginning-of-document",
-                                 "bos_token") if add_bos else None
+        self.bos_id = (
+            special_id(tokenizer, bos_token, BOS_CANDIDATES, "beginning-of-document", "bos_token") if add_bos else None
+        )
         # Padding only ever fills the last row of a run; without a pad token it reuses EOS (or 0).
         pad = first_present(tokenizer, PAD_CANDIDATES)
         if pad is None:
@@ -110,9 +117,9 @@ class Encoder:
         head = [self.bos_id] if self.bos_id is not None else []
         tail = [self.eos_id] if self.eos_id is not None else []
         out = np.empty(len(head) + len(ids) + len(tail), dtype=np.int32)
-        out[:len(head)] = head
-        out[len(head):len(head) + len(ids)] = ids
-        out[len(out) - len(tail):] = tail
+        out[: len(head)] = head
+        out[len(head) : len(head) + len(ids)] = ids
+        out[len(out) - len(tail) :] = tail
         return out
 
     def encode(self, texts: Sequence[str]) -> list[tuple[np.ndarray, np.ndarray | None]]:
@@ -142,12 +149,24 @@ class Encoder:
 
     def info(self) -> dict:
         """What the manifest records about the encoding policy."""
-        return {"vocab_size": self.vocab_size, "eos_id": self.eos_id, "bos_id": self.bos_id,
-                "pad_id": self.pad_id, "numbers": self.numbers,
-                "num_token": self.num_token if self.numbers == "xval" else None,
-                "num_token_id": self.num_id, "num_token_added": self.num_token_added}
+        return {
+            "vocab_size": self.vocab_size,
+            "eos_id": self.eos_id,
+            "bos_id": self.bos_id,
+            "pad_id": self.pad_id,
+            "numbers": self.numbers,
+            "num_token": self.num_token if self.numbers == "xval" else None,
+            "num_token_id": self.num_id,
+            "num_token_added": self.num_token_added,
+        }
 
 
 def encoder_options(spec) -> dict:
-    return {"numbers": spec.numbers, "add_bos": spec.add_bos, "add_eos": spec.add_eos,
-            "bos_token": spec.bos_token, "eos_token": spec.eos_token, "num_token": spec.num_token}
+    return {
+        "numbers": spec.numbers,
+        "add_bos": spec.add_bos,
+        "add_eos": spec.add_eos,
+        "bos_token": spec.bos_token,
+        "eos_token": spec.eos_token,
+        "num_token": spec.num_token,
+    }

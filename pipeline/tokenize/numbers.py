@@ -30,7 +30,8 @@ import numpy as np
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
-NUMBER_RE = re.compile(r"""
+NUMBER_RE = re.compile(
+    r"""
     (?: (?<![^\s(\[{=,:;$^]) (?P<sign>[-+\u2212]) )?     # a sign only where it is not an operator
     (?<![\w.])                                            # not inside an identifier / dotted run
     (?!0[xXbBoO][0-9a-fA-F])                              # not a hex / binary / octal literal
@@ -39,7 +40,9 @@ NUMBER_RE = re.compile(r"""
     (?: [eE](?P<exp>[-+]?[0-9]+) )?
     (?![0-9_])                                            # not 1_000, not a cut-off digit run
     (?!\.[0-9])                                           # not a version or an address
-    """, re.VERBOSE)
+    """,
+    re.VERBOSE,
+)
 
 
 def number_value(match: re.Match) -> float | None:
@@ -65,7 +68,7 @@ def split_numbers(text: str) -> tuple[list[str], list[float]]:
         value = number_value(match)
         if value is None:
             continue
-        segments.append(text[last:match.start()])
+        segments.append(text[last : match.start()])
         values.append(value)
         last = match.end()
     segments.append(text[last:])

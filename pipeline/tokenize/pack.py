@@ -47,12 +47,13 @@ def split_for_shards(start: int, tokens: np.ndarray, capacity: int, values: np.n
         shard, offset = divmod(pos, capacity)
         take = min(end - pos, capacity - offset)
         lo = pos - start
-        yield shard, offset, tokens[lo:lo + take], _slice(values, lo, lo + take)
+        yield shard, offset, tokens[lo : lo + take], _slice(values, lo, lo + take)
         pos += take
 
 
-def assemble_rows(pieces: list[tuple], seq_len: int, final_row: str, pad_id: int
-                  ) -> tuple[np.ndarray, np.ndarray | None, list[list[str]], int, int]:
+def assemble_rows(
+    pieces: list[tuple], seq_len: int, final_row: str, pad_id: int
+) -> tuple[np.ndarray, np.ndarray | None, list[list[str]], int, int]:
     """Packed: rows [R, seq_len] of one shard, their values (or None), the doc ids overlapping each
     row, padding and dropped tokens.
 
@@ -72,8 +73,8 @@ def assemble_rows(pieces: list[tuple], seq_len: int, final_row: str, pad_id: int
                 values = np.concatenate([values, np.ones(padding, dtype=np.float32)])
         else:
             dropped = n % seq_len
-            stream = stream[:n - dropped]
-            values = values[:n - dropped] if has_values else None
+            stream = stream[: n - dropped]
+            values = values[: n - dropped] if has_values else None
     rows = stream.reshape(-1, seq_len)
     row_values = values.reshape(-1, seq_len) if has_values else None
     row_doc_ids: list[list[str]] = [[] for _ in range(len(rows))]
@@ -84,33 +85,34 @@ def assemble_rows(pieces: list[tuple], seq_len: int, final_row: str, pad_id: int
     return rows, row_values, row_doc_ids, padding, dropped
 
 
-def plan_unpacked(lengths: Iterable[tuple[str, int]], seq_len: int, shard_tokens: int
-                  ) -> tuple[dict[str, int], list[int], int]:
+def plan_unpacked(
+    lengths: Iterable[tuple[str, int]], seq_len: int, shard_tokens: int
+) -> tuple[dict[str, int], list[int], int]:
     """Unpacked, in one sequence (id order): the global index of every document's first row, the
     global row where each shard starts, and the total number of rows (`layout_unpacked` with one
     document per bucket)."""
     ordered = sorted(lengths)
     first, shard_starts, total = layout_unpacked(
-        [(i, np.array([n], dtype=np.int64)) for i, (_, n) in enumerate(ordered)], seq_len, shard_tokens)
+        [(i, np.array([n], dtype=np.int64)) for i, (_, n) in enumerate(ordered)], seq_len, shard_tokens
+    )
     return {doc_id: first[i] for i, (doc_id, _) in enumerate(ordered)}, shard_starts, total
 
 
-def split_unpacked(first_row: int, tokens: np.ndarray, seq_len: int, shard_starts: list[int],
-                   values: np.ndarray | None = None):
+def split_unpacked(
+    first_row: int, tokens: np.ndarray, seq_len: int, shard_starts: list[int], values: np.ndarray | None = None
+):
     """Unpacked: pieces (shard index, row in shard, tokens, values) of one document, a row each."""
     for i, lo in enumerate(range(0, len(tokens), seq_len)):
         g = first_row + i
         shard = bisect.bisect_right(shard_starts, g) - 1
-        yield shard, g - shard_starts[shard], tokens[lo:lo + seq_len], _slice(values, lo, lo + seq_len)
+        yield shard, g - shard_starts[shard], tokens[lo : lo + seq_len], _slice(values, lo, lo + seq_len)
 
 
-def assemble_unpacked(pieces: list[tuple]) -> tuple[list[np.ndarray], list[np.ndarray] | None,
-                                                     list[list[str]]]:
+def assemble_unpacked(pieces: list[tuple]) -> tuple[list[np.ndarray], list[np.ndarray] | None, list[list[str]]]:
     """Unpacked: the rows of one shard in order, their values (or None) and their document id."""
     pieces = sorted(pieces, key=lambda p: p[0])
     rows = [np.asarray(p[2], dtype=np.int32) for p in pieces]
-    values = [np.asarray(p[3], dtype=np.float32) for p in pieces] if pieces and pieces[0][3] is not None \
-        else None
+    values = [np.asarray(p[3], dtype=np.float32) for p in pieces] if pieces and pieces[0][3] is not None else None
     return rows, values, [[p[1]] for p in pieces]
 
 
@@ -118,6 +120,7 @@ def assemble_unpacked(pieces: list[tuple]) -> tuple[list[np.ndarray], list[np.nd
 # Documents are laid out unit by unit (work units in index order), in read order inside a unit. The
 # plan step sees each unit's document lengths (8 bytes per kept document, on one worker); every
 # shard's writer reads its documents from the token spills (tokenize/__init__.py).
+
 
 def layout_packed(per_bucket: Iterable[tuple[int, np.ndarray]]) -> tuple[dict[int, int], int]:
     """Packed: the global token offset where each unit (or bucket) starts, and the total."""
@@ -128,8 +131,9 @@ def layout_packed(per_bucket: Iterable[tuple[int, np.ndarray]]) -> tuple[dict[in
     return starts, total
 
 
-def layout_unpacked(per_bucket: Iterable[tuple[int, np.ndarray]], seq_len: int, shard_tokens: int
-                    ) -> tuple[dict[int, int], list[int], int]:
+def layout_unpacked(
+    per_bucket: Iterable[tuple[int, np.ndarray]], seq_len: int, shard_tokens: int
+) -> tuple[dict[int, int], list[int], int]:
     """Unpacked: the global row where each unit (or bucket) starts, the global row where each shard starts,
     and the total number of rows (the same greedy rule as `plan_unpacked`)."""
     first_row, shard_starts = {}, [0]

@@ -48,9 +48,9 @@ def _list_array(rows: np.ndarray | Sequence[np.ndarray], arrow_type: pa.DataType
         flat = np.concatenate(list(rows)) if len(rows) else np.empty(0)
     offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets),
-                                    pa.array(flat.astype(arrow_type.to_pandas_dtype(), copy=False),
-                                             type=arrow_type))
+    return pa.ListArray.from_arrays(
+        pa.array(offsets), pa.array(flat.astype(arrow_type.to_pandas_dtype(), copy=False), type=arrow_type)
+    )
 
 
 def shard_table(rows, row_doc_ids: list[list[str]], values=None, dtype: str = "int32") -> pa.Table:
@@ -70,11 +70,17 @@ def shard_bytes(table: pa.Table) -> bytes:
     return sink.getvalue().to_pybytes()
 
 
-def write_shard(out_dir: str, index: int, rows, row_doc_ids: list[list[str]], values=None,
-                dtype: str = "int32") -> dict:
+def write_shard(
+    out_dir: str, index: int, rows, row_doc_ids: list[list[str]], values=None, dtype: str = "int32"
+) -> dict:
     table = shard_table(rows, row_doc_ids, values, dtype)
     data = shard_bytes(table)
     rel = f"shards/{shard_name(index)}"
     storage.write_bytes_atomic(storage.join(out_dir, rel), data)
-    return {"path": rel, "rows": table.num_rows, "tokens": token_count(table), "bytes": len(data),
-            "sha256": hashlib.sha256(data).hexdigest()}
+    return {
+        "path": rel,
+        "rows": table.num_rows,
+        "tokens": token_count(table),
+        "bytes": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }

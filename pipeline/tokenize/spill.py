@@ -47,8 +47,7 @@ class TokenSpillWriter:
         self._tmp = f"{path}.tmp-{uuid.uuid4().hex[:12]}"
         self._raw = FileSystems.create(self._tmp, compression_type=CompressionTypes.UNCOMPRESSED)
         self._schema = _schema(with_values)
-        self._writer = pa.ipc.new_file(self._raw, self._schema,
-                                       options=pa.ipc.IpcWriteOptions(compression="lz4"))
+        self._writer = pa.ipc.new_file(self._raw, self._schema, options=pa.ipc.IpcWriteOptions(compression="lz4"))
         self._rows: list[tuple] = []
         self.lengths: list[int] = []
 
@@ -59,7 +58,10 @@ class TokenSpillWriter:
             self._flush()
 
     def _flush(self) -> None:
-        columns = [pa.array([r[0] for r in self._rows], pa.string()), _list_column([r[1] for r in self._rows], np.int32)]
+        columns = [
+            pa.array([r[0] for r in self._rows], pa.string()),
+            _list_column([r[1] for r in self._rows], np.int32),
+        ]
         if self._with_values:
             columns.append(_list_column([r[2] for r in self._rows], np.float32))
         self._writer.write_batch(pa.record_batch(columns, schema=self._schema))
@@ -95,8 +97,11 @@ def read_documents(path: str, first: int, end: int):
             ids, id_offsets = _flat(batch.column(1))
             values, value_offsets = _flat(batch.column(2)) if batch.num_columns > 2 else (None, None)
             for i in range(lo, hi):
-                yield (doc_ids[i], ids[id_offsets[i]:id_offsets[i + 1]],
-                       values[value_offsets[i]:value_offsets[i + 1]] if values is not None else None)
+                yield (
+                    doc_ids[i],
+                    ids[id_offsets[i] : id_offsets[i + 1]],
+                    values[value_offsets[i] : value_offsets[i + 1]] if values is not None else None,
+                )
 
 
 def _flat(column: pa.ListArray) -> tuple[np.ndarray, np.ndarray]:

@@ -65,38 +65,51 @@ def run(tmp_path_factory):
     os.symlink("..", tree / "bad" / "loop")  # a symlink loop
     os.mkfifo(tree / "bad" / "fifo.py")
     (tree / "archives").mkdir()
-    (tree / "archives/paper.tar.gz").write_bytes(tar_gz([
-        ("main.tex", GOOD_TEX.encode(), "file"),
-        ("/etc/passwd", b"root", "file"),
-        ("../../escape.tex", GOOD_TEX.encode(), "file"),
-        ("link.tex", b"/etc/shadow", "sym"),
-        ("twice.tex", (GOOD_TEX + "first copy\n").encode(), "file"),
-        ("twice.tex", (GOOD_TEX + "second copy\n").encode(), "file"),
-    ]))
+    (tree / "archives/paper.tar.gz").write_bytes(
+        tar_gz(
+            [
+                ("main.tex", GOOD_TEX.encode(), "file"),
+                ("/etc/passwd", b"root", "file"),
+                ("../../escape.tex", GOOD_TEX.encode(), "file"),
+                ("link.tex", b"/etc/shadow", "sym"),
+                ("twice.tex", (GOOD_TEX + "first copy\n").encode(), "file"),
+                ("twice.tex", (GOOD_TEX + "second copy\n").encode(), "file"),
+            ]
+        )
+    )
     whole = tar_gz([(f"m{i}.tex", (GOOD_TEX + f"part {i} " * 300).encode(), "file") for i in range(30)])
     (tree / "archives/truncated.tar.gz").write_bytes(whole[: len(whole) // 2])
     (tree / "archives/bomb.tar.gz").write_bytes(tar_gz([("zeros.tex", b"0" * (64 << 20), "file")]))
 
-    good_rows = [{"id": f"r{i}", "text": f"Row {i}: the sum of the first $n$ odd numbers is $n^2$."}
-                 for i in range(4)]
+    good_rows = [{"id": f"r{i}", "text": f"Row {i}: the sum of the first $n$ odd numbers is $n^2$."} for i in range(4)]
     lines = [json.dumps(r).encode() for r in good_rows]
-    lines += [b"{not json", json.dumps({"body": "no text"}).encode(), b'"a string"',
-              json.dumps({"id": "r0", "text": "a second row with id r0"}).encode(),
-              json.dumps({"id": "e", "text": "   "}).encode(), b'{"id": "u", "text": "caf\xe9"}',
-              b'{"id": "s", "text": "lone \\ud800 surrogate"}',
-              b'{"id": "long", "text": "' + b"z" * (70 << 20) + b'"}']
+    lines += [
+        b"{not json",
+        json.dumps({"body": "no text"}).encode(),
+        b'"a string"',
+        json.dumps({"id": "r0", "text": "a second row with id r0"}).encode(),
+        json.dumps({"id": "e", "text": "   "}).encode(),
+        b'{"id": "u", "text": "caf\xe9"}',
+        b'{"id": "s", "text": "lone \\ud800 surrogate"}',
+        b'{"id": "long", "text": "' + b"z" * (70 << 20) + b'"}',
+    ]
     (root / "rows.jsonl").write_bytes(b"\n".join(lines) + b"\n")
-    good = b"".join(json.dumps({"text": f"line {i} of a stream {i * 7919 % 10007}"}).encode() + b"\n"
-                    for i in range(30000))  # many zstd blocks: the ones before the cut decode
+    good = b"".join(
+        json.dumps({"text": f"line {i} of a stream {i * 7919 % 10007}"}).encode() + b"\n" for i in range(30000)
+    )  # many zstd blocks: the ones before the cut decode
     (root / "cut.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(good)[:-40])
 
-    recipe = {"name": "bad-input",
-              "sources": [{"name": "tree", "kind": "files", "path": "tree", "max_inflated_bytes": 16 << 20},
-                          {"name": "rows", "kind": "jsonl", "path": "rows.jsonl", "id_field": "id"},
-                          {"name": "stream", "kind": "jsonl", "path": "cut.jsonl.zst"}],
-              "filters": {"quality": {"min_chars": 1, "max_line_length": 1000}},
-              "dedup": {"exact": True},
-              "output": "out"}
+    recipe = {
+        "name": "bad-input",
+        "sources": [
+            {"name": "tree", "kind": "files", "path": "tree", "max_inflated_bytes": 16 << 20},
+            {"name": "rows", "kind": "jsonl", "path": "rows.jsonl", "id_field": "id"},
+            {"name": "stream", "kind": "jsonl", "path": "cut.jsonl.zst"},
+        ],
+        "filters": {"quality": {"min_chars": 1, "max_line_length": 1000}},
+        "dedup": {"exact": True},
+        "output": "out",
+    }
     (root / "recipe.yaml").write_text(yaml.safe_dump(recipe))
     manifest = run_recipe(load_recipe(root / "recipe.yaml"), str(root / "out"))
     rejected = pq.read_table(sorted((root / "out" / "rejected").glob("*.parquet"))).to_pylist()
@@ -104,13 +117,22 @@ def run(tmp_path_factory):
     return manifest, {r["id"]: r for r in rejected}, {d["id"]: d for d in kept}, rejected
 
 
-@pytest.mark.parametrize("rel, reason", [(rel, reason) for rel, _, reason in TREE_CASES] + [
-    ("bad/huge_line.txt", "too_large"), ("bad/loop", "symlink_not_followed"), ("bad/fifo.py", "special_file"),
-    ("archives/paper.tar.gz::main.tex", "kept"), ("archives/paper.tar.gz::/etc/passwd", "unsafe_member_path"),
-    ("archives/paper.tar.gz::../../escape.tex", "unsafe_member_path"),
-    ("archives/paper.tar.gz::link.tex", "link_member"), ("archives/truncated.tar.gz::", "corrupt_archive"),
-    ("archives/bomb.tar.gz::", "inflate_cap_exceeded"), ("archives/bomb.tar.gz::zeros.tex", "too_large"),
-])
+@pytest.mark.parametrize(
+    "rel, reason",
+    [(rel, reason) for rel, _, reason in TREE_CASES]
+    + [
+        ("bad/huge_line.txt", "too_large"),
+        ("bad/loop", "symlink_not_followed"),
+        ("bad/fifo.py", "special_file"),
+        ("archives/paper.tar.gz::main.tex", "kept"),
+        ("archives/paper.tar.gz::/etc/passwd", "unsafe_member_path"),
+        ("archives/paper.tar.gz::../../escape.tex", "unsafe_member_path"),
+        ("archives/paper.tar.gz::link.tex", "link_member"),
+        ("archives/truncated.tar.gz::", "corrupt_archive"),
+        ("archives/bomb.tar.gz::", "inflate_cap_exceeded"),
+        ("archives/bomb.tar.gz::zeros.tex", "too_large"),
+    ],
+)
 def test_tree_inputs_land_where_expected(run, rel, reason):
     _, rejected, kept, _ = run
     doc_id = f"tree/{rel}" if not rel.startswith("bad/cut") else "tree/bad/cut.jsonl.gz::"
@@ -127,8 +149,16 @@ def test_jsonl_rows_and_streams(run):
     for r in all_rejected:
         if r["source"] in ("rows", "stream"):
             by_reason.setdefault(r["reason"], []).append(r["id"])
-    assert sorted(by_reason) == ["corrupt_file", "duplicate_id", "empty", "invalid_unicode", "invalid_utf8",
-                                 "line_too_long", "malformed_json", "missing_text_field"]
+    assert sorted(by_reason) == [
+        "corrupt_file",
+        "duplicate_id",
+        "empty",
+        "invalid_unicode",
+        "invalid_utf8",
+        "line_too_long",
+        "malformed_json",
+        "missing_text_field",
+    ]
     assert len(by_reason["malformed_json"]) == 2 and by_reason["duplicate_id"] == ["rows/r0"]
     assert kept["rows/r0"]["text"].startswith("Row 0")  # the first r0 keeps the id
     stream_kept = manifest["counts"]["by_source"]["stream"]["kept"]
@@ -139,8 +169,9 @@ def test_a_repeated_member_name_keeps_the_first_copy(run):
     _, rejected, kept, all_rejected = run
     first = kept["tree/archives/paper.tar.gz::twice.tex"]
     assert "first copy" in first["text"]
-    [dup] = [r for r in all_rejected if r["reason"] == "duplicate_id"
-             and r["id"] == "tree/archives/paper.tar.gz::twice.tex"]
+    [dup] = [
+        r for r in all_rejected if r["reason"] == "duplicate_id" and r["id"] == "tree/archives/paper.tar.gz::twice.tex"
+    ]
     assert "second copy" in dup["text"]
 
 

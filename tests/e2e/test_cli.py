@@ -17,8 +17,9 @@ runner = CliRunner()
 
 
 def mathcorpus(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "mathcorpus.cli.main", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "mathcorpus.cli.main", *args], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,16 @@ def demo_out(tmp_path_factory):
     cwd = tmp_path_factory.mktemp("demo")
     result = mathcorpus("run", cwd=cwd)
     assert result.returncode == 0, result.stderr[-3000:]
-    for label in ("documents read", "kept", "dropped: low_math_score", "dropped: contaminated",
-                  "dropped: exact_duplicate", "dropped: near_duplicate", "tokens (in shards)", "shards written"):
+    for label in (
+        "documents read",
+        "kept",
+        "dropped: low_math_score",
+        "dropped: contaminated",
+        "dropped: exact_duplicate",
+        "dropped: near_duplicate",
+        "tokens (in shards)",
+        "shards written",
+    ):
         assert label in result.stdout
     return cwd / "mathcorpus-demo"
 
@@ -44,7 +53,9 @@ def test_demo_writes_every_output(demo_out):
     # classifier), the math code mostly kept
     by = manifest["counts"]["by_source"]
     stdlib_dropped = by["stdlib"]["dropped"]
-    assert stdlib_dropped.get("no_math_import", 0) + stdlib_dropped.get("low_math_score", 0) > 0.8 * by["stdlib"]["input"]
+    assert (
+        stdlib_dropped.get("no_math_import", 0) + stdlib_dropped.get("low_math_score", 0) > 0.8 * by["stdlib"]["input"]
+    )
     python = manifest["languages"]["python"]
     assert python["analysis"] == {"tree-sitter": python["kept"]["files"]}
     assert python["seen"]["files"] == python["kept"]["files"] + sum(d["files"] for d in python["dropped"].values())
@@ -58,12 +69,24 @@ def test_demo_writes_every_output(demo_out):
     from mathcorpus.pipeline.tokenize.encode import Encoder
     from mathcorpus.recipe import TokenizeSpec
 
-    rejected = [r for f in sorted((demo_out / "rejected").glob("*.parquet")) for r in pq.read_table(f).to_pylist()
-                if r["language"] == "python" and r["reason"] == "no_math_import"]
+    rejected = [
+        r
+        for f in sorted((demo_out / "rejected").glob("*.parquet"))
+        for r in pq.read_table(f).to_pylist()
+        if r["language"] == "python" and r["reason"] == "no_math_import"
+    ]
     tokenizer = manifest["tokenizer"]["path"]
-    encoder = Encoder.from_spec(TokenizeSpec(**{**manifest["recipe"]["tokenize"], "tokenizer": str(
-        tokenizer if Path(tokenizer).is_absolute() else demo_out.parent / tokenizer)}))
-    assert python["dropped"]["no_math_import"]["tokens"] == sum(len(ids) for ids, _ in encoder.encode([r["text"] for r in rejected]))
+    encoder = Encoder.from_spec(
+        TokenizeSpec(
+            **{
+                **manifest["recipe"]["tokenize"],
+                "tokenizer": str(tokenizer if Path(tokenizer).is_absolute() else demo_out.parent / tokenizer),
+            }
+        )
+    )
+    assert python["dropped"]["no_math_import"]["tokens"] == sum(
+        len(ids) for ids, _ in encoder.encode([r["text"] for r in rejected])
+    )
     assert by["scipy"]["kept"] > 0.8 * by["scipy"]["input"]
 
 
@@ -114,11 +137,14 @@ def test_bad_recipe_is_one_clear_line(tmp_path):
     assert result.returncode == 2 and "folder not found" in result.stderr
 
 
-@pytest.mark.parametrize("part,key", [
-    ("tokenize: {tokenizer: nope.json}", "tokenize.tokenizer"),
-    ("filters: {math_classifier: {model: nope.bin}}", "filters.math_classifier.model"),
-    ("decontaminate: {benchmarks: [ok.jsonl, nope.jsonl]}", "decontaminate.benchmarks.1.path"),
-])
+@pytest.mark.parametrize(
+    "part,key",
+    [
+        ("tokenize: {tokenizer: nope.json}", "tokenize.tokenizer"),
+        ("filters: {math_classifier: {model: nope.bin}}", "filters.math_classifier.model"),
+        ("decontaminate: {benchmarks: [ok.jsonl, nope.jsonl]}", "decontaminate.benchmarks.1.path"),
+    ],
+)
 def test_missing_model_tokenizer_or_benchmark_names_the_key(tmp_path, part, key):
     (tmp_path / "a.jsonl").write_text('{"text": "x"}\n')
     (tmp_path / "ok.jsonl").write_text('{"text": "y"}\n')
@@ -136,16 +162,22 @@ def test_train_classifier_and_tokenizer_commands(tmp_path):
 
     rows = []
     for folder, label in ((Path(numpy.__file__).parent / "linalg", 1), (Path(os.__file__).parent / "email", 0)):
-        rows += [{"text": chunk, "label": label} for p in sorted(folder.glob("*.py"))
-                 for chunk in chunk_text(p.read_text(errors="replace"))]
+        rows += [
+            {"text": chunk, "label": label}
+            for p in sorted(folder.glob("*.py"))
+            for chunk in chunk_text(p.read_text(errors="replace"))
+        ]
     labeled = tmp_path / "labeled.jsonl"
     labeled.write_text("".join(json.dumps(r) + "\n" for r in rows))
     result = runner.invoke(app, ["train-classifier", str(labeled), "-o", str(tmp_path / "m.bin")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "m.bin").stat().st_size > 0
-    held = [{"text": chunk, "label": label}
-            for folder, label in ((Path(numpy.__file__).parent / "polynomial", 1), (Path(os.__file__).parent / "http", 0))
-            for p in sorted(folder.glob("*.py")) for chunk in chunk_text(p.read_text(errors="replace"))]
+    held = [
+        {"text": chunk, "label": label}
+        for folder, label in ((Path(numpy.__file__).parent / "polynomial", 1), (Path(os.__file__).parent / "http", 0))
+        for p in sorted(folder.glob("*.py"))
+        for chunk in chunk_text(p.read_text(errors="replace"))
+    ]
     (tmp_path / "held.jsonl").write_text("".join(json.dumps(r) + "\n" for r in held))
     result = runner.invoke(app, ["eval-classifier", str(tmp_path / "m.bin"), str(tmp_path / "held.jsonl"), "--json"])
     assert result.exit_code == 0, result.output
@@ -162,8 +194,17 @@ def test_train_classifier_and_tokenizer_commands(tmp_path):
     assert "round 2" in result.output and (tmp_path / "b.bin").stat().st_size > 0
     result = runner.invoke(app, ["train-classifier", "-o", str(tmp_path / "c.bin")])
     assert result.exit_code != 0 and "--bootstrap" in result.output + result.stderr
-    result = runner.invoke(app, ["train-tokenizer", str(Path(numpy.__file__).parent / "linalg"),
-                                 "-o", str(tmp_path / "tok.json"), "--vocab-size", "500"])
+    result = runner.invoke(
+        app,
+        [
+            "train-tokenizer",
+            str(Path(numpy.__file__).parent / "linalg"),
+            "-o",
+            str(tmp_path / "tok.json"),
+            "--vocab-size",
+            "500",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "tok.json").read_text())["model"]["type"] == "BPE"
 
@@ -213,8 +254,9 @@ def test_shards_open_with_hugging_face_datasets_and_pyarrow(demo_out, tmp_path):
     one = Dataset.from_file(str(first))
     assert one.num_rows == mapped.num_rows == manifest["shards"][0]["rows"]
     assert one[0]["input_ids"] == mapped.column("input_ids")[0].as_py()
-    every = load_dataset("arrow", data_files=str(demo_out / "shards" / "*.arrow"), split="train",
-                         cache_dir=str(tmp_path / "hf"))
+    every = load_dataset(
+        "arrow", data_files=str(demo_out / "shards" / "*.arrow"), split="train", cache_dir=str(tmp_path / "hf")
+    )
     assert every.num_rows == sum(s["rows"] for s in manifest["shards"])
 
 
@@ -222,12 +264,18 @@ def test_beam_options_pass_straight_through(tmp_path):
     """`mathcorpus run RECIPE --runner DataflowRunner ...` reaches Beam (with or without `--`)."""
     (tmp_path / "a.jsonl").write_text(json.dumps({"text": "x y z"}) + "\n")
     (tmp_path / "r.yaml").write_text("name: r\nsources: [{kind: jsonl, path: a.jsonl}]\noutput: out\n")
-    for extra in (["--runner", "DataflowRunner", "--project", "p", "--region", "r"],
-                  ["--", "--runner=DataflowRunner", "--project=p"]):
-        result = runner.invoke(app, ["run", str(tmp_path / "r.yaml"), *extra, "--temp_location=gs://b/tmp",
-                                     "--setup_file=./pyproject.toml"])
-        assert result.exit_code == 2 and "cannot read the launcher's disk" in " ".join(result.output.split()), \
+    for extra in (
+        ["--runner", "DataflowRunner", "--project", "p", "--region", "r"],
+        ["--", "--runner=DataflowRunner", "--project=p"],
+    ):
+        result = runner.invoke(
+            app,
+            ["run", str(tmp_path / "r.yaml"), *extra, "--temp_location=gs://b/tmp", "--setup_file=./pyproject.toml"],
+        )
+        assert result.exit_code == 2 and "cannot read the launcher's disk" in " ".join(result.output.split()), (
             result.output
-    result = runner.invoke(app, ["run", str(tmp_path / "r.yaml"), "--direct_running_mode=multi_processing",
-                                 "--direct_num_workers=2"])
+        )
+    result = runner.invoke(
+        app, ["run", str(tmp_path / "r.yaml"), "--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    )
     assert result.exit_code == 0, result.output

@@ -25,9 +25,12 @@ def test_real_repositories_give_the_expected_language_table(shared_data, tmp_pat
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(row["content"])
                 expected.setdefault(row["repo"], label)
-    recipe = {"name": "code", "output": "out",
-              "sources": [{"name": "repos", "kind": "files", "path": "repos"}],
-              "filters": {"language": {"max_parse_error_ratio": 1.0}}}
+    recipe = {
+        "name": "code",
+        "output": "out",
+        "sources": [{"name": "repos", "kind": "files", "path": "repos"}],
+        "filters": {"language": {"max_parse_error_ratio": 1.0}},
+    }
     (tmp_path / "recipe.yaml").write_text(yaml.safe_dump(recipe))
     manifest = run_recipe(load_recipe(tmp_path / "recipe.yaml"), str(tmp_path / "out"))
     languages = manifest["languages"]

@@ -60,8 +60,11 @@ def _check(element, label: str):
 def test_no_text_or_token_array_crosses_a_shuffle_or_side_input(tmp_path):
     recipe_path = make_corpus(tmp_path)
     raw = yaml.safe_load(recipe_path.read_text())
-    raw["dedup"] = {"exact": True, "lines": {"min_documents": 2},
-                    "minhash": {"num_perm": 64, "bands": 16, "verify_exact": True}}
+    raw["dedup"] = {
+        "exact": True,
+        "lines": {"min_documents": 2},
+        "minhash": {"num_perm": 64, "bands": 16, "verify_exact": True},
+    }
     raw["tokenize"]["numbers"] = "xval"
     recipe_path.write_text(yaml.safe_dump(raw))
     recipe = load_recipe(recipe_path)

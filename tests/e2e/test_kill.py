@@ -14,8 +14,10 @@ from pathlib import Path
 
 import yaml
 
-WORDS = ("theorem lemma proof integral derivative matrix vector eigenvalue polynomial root prime group "
-         "ring field limit series bound norm kernel image").split()
+WORDS = (
+    "theorem lemma proof integral derivative matrix vector eigenvalue polynomial root prime group "
+    "ring field limit series bound norm kernel image"
+).split()
 
 
 def write_corpus(root: Path) -> None:
@@ -24,11 +26,18 @@ def write_corpus(root: Path) -> None:
         for i in range(3000):
             text = " ".join(rng.choice(WORDS) for _ in range(300)) + f" {i}"
             fh.write(json.dumps({"id": f"d{i:05d}", "text": text}) + "\n")
-    recipe = {"name": "kill", "sources": [{"name": "docs", "kind": "jsonl", "path": "docs.jsonl", "id_field": "id"}],
-              "dedup": {"exact": True, "minhash": {"num_perm": 32, "bands": 8}},
-              "tokenize": {"tokenizer": "tok.json", "seq_len": 256, "shard_tokens": 25_000,
-                           "train_if_missing": {"inputs": ["docs.jsonl"], "vocab_size": 500}},
-              "output": "out"}
+    recipe = {
+        "name": "kill",
+        "sources": [{"name": "docs", "kind": "jsonl", "path": "docs.jsonl", "id_field": "id"}],
+        "dedup": {"exact": True, "minhash": {"num_perm": 32, "bands": 8}},
+        "tokenize": {
+            "tokenizer": "tok.json",
+            "seq_len": 256,
+            "shard_tokens": 25_000,
+            "train_if_missing": {"inputs": ["docs.jsonl"], "vocab_size": 500},
+        },
+        "output": "out",
+    }
     (root / "recipe.yaml").write_text(yaml.safe_dump(recipe))
 
 
@@ -37,15 +46,21 @@ def tree_bytes(out: Path) -> dict[str, bytes]:
 
 
 def mathcorpus(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mathcorpus.cli.main", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "mathcorpus.cli.main", *args], cwd=cwd, capture_output=True, text=True, timeout=900
+    )
 
 
 def test_killed_run_is_redone_cleanly(tmp_path):
     write_corpus(tmp_path)
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "mathcorpus.cli.main", "run", "recipe.yaml"], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mathcorpus.cli.main", "run", "recipe.yaml"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 600
     while proc.poll() is None and time.time() < deadline:
         if (out / "shards").is_dir() and any((out / "shards").iterdir()):

@@ -16,9 +16,11 @@ import yaml
 from mathcorpus.pipeline.build import run_recipe
 from mathcorpus.recipe import load_recipe
 
-EVERYDAY = ("bread flour oven morning garden river train ticket holiday coffee market music "
-            "weather summer friends dinner recipe village bicycle museum painting football window "
-            "kitchen evening forest beach letter family weekend songs travel street").split()
+EVERYDAY = (
+    "bread flour oven morning garden river train ticket holiday coffee market music "
+    "weather summer friends dinner recipe village bicycle museum painting football window "
+    "kitchen evening forest beach letter family weekend songs travel street"
+).split()
 
 
 def prose(seed: int, words: int = 120) -> str:
@@ -27,6 +29,7 @@ def prose(seed: int, words: int = 120) -> str:
 
     rng = random.Random(seed)
     return " ".join(rng.choice(EVERYDAY) for _ in range(words)) + "."
+
 
 MATH_SENTENCES = [
     r"Let $f \colon \R \to \R$ be continuous and suppose $\int_0^1 f(x)\,dx = 0$. Then by the mean "
@@ -49,26 +52,40 @@ def _tar(files: dict[str, bytes]) -> bytes:
 
 
 def _paper(i: int) -> dict[str, bytes]:
-    main = (r"\documentclass{amsart}\newcommand{\R}{\mathbb{R}}\begin{document}\title{Paper %d}\maketitle"
-            r"\input{body}\bibliography{refs}\end{document}" % i)
-    body = "\n\n".join([f"\\section{{Part {i}}}"] + MATH_SENTENCES[i % 3:] + MATH_SENTENCES[:i % 3]
-                       + [f"% private note {i}\nWe conclude with remark {i}: $x_{i} = {i}$."])
+    main = (
+        r"\documentclass{amsart}\newcommand{\R}{\mathbb{R}}\begin{document}\title{Paper %d}\maketitle"
+        r"\input{body}\bibliography{refs}\end{document}" % i
+    )
+    body = "\n\n".join(
+        [f"\\section{{Part {i}}}"]
+        + MATH_SENTENCES[i % 3 :]
+        + MATH_SENTENCES[: i % 3]
+        + [f"% private note {i}\nWe conclude with remark {i}: $x_{i} = {i}$."]
+    )
     return {"main.tex": main.encode(), "body.tex": body.encode(), "fig.pdf": b"%PDF\x00"}
 
 
 def test_arxiv_datasets_and_web_text_in_one_recipe(tmp_path):
     arxiv = tmp_path / "arxiv"
     arxiv.mkdir()
-    (arxiv / "arXiv_src_2401_001.tar").write_bytes(_tar(
-        {f"2401/2401.0000{i}.gz": gzip.compress(_tar(_paper(i))) for i in range(3)}
-        | {"2401/2401.00009.pdf": b"%PDF-1.5"}))
+    (arxiv / "arXiv_src_2401_001.tar").write_bytes(
+        _tar(
+            {f"2401/2401.0000{i}.gz": gzip.compress(_tar(_paper(i))) for i in range(3)}
+            | {"2401/2401.00009.pdf": b"%PDF-1.5"}
+        )
+    )
     (arxiv / "2402.00001.tar.gz").write_bytes(gzip.compress(_tar(_paper(4))))
-    (arxiv / "2402.00002.gz").write_bytes(gzip.compress(
-        b"\\documentclass{article}\\begin{document}\\section{Short} $e^{i\\pi} + 1 = 0$ is Euler's identity "
-        b"and the proof uses the exponential series.\\end{document}"))
+    (arxiv / "2402.00002.gz").write_bytes(
+        gzip.compress(
+            b"\\documentclass{article}\\begin{document}\\section{Short} $e^{i\\pi} + 1 = 0$ is Euler's identity "
+            b"and the proof uses the exponential series.\\end{document}"
+        )
+    )
 
     datasets.disable_progress_bars()
-    rows = [{"content": s + f" (problem {i})", "link": f"https://forum.example/q/{i}"} for i, s in enumerate(MATH_SENTENCES)]
+    rows = [
+        {"content": s + f" (problem {i})", "link": f"https://forum.example/q/{i}"} for i, s in enumerate(MATH_SENTENCES)
+    ]
     rows += [{"content": prose(i), "link": f"https://blog.example/{i}"} for i in range(3)]
     datasets.Dataset.from_list(rows).save_to_disk(str(tmp_path / "forum"))
 
@@ -77,9 +94,12 @@ def test_arxiv_datasets_and_web_text_in_one_recipe(tmp_path):
     (tmp_path / "web.jsonl").write_text("".join(json.dumps(r) + "\n" for r in web))
 
     unlabeled = tmp_path / "unlabeled.jsonl"  # no labels: rules seed them, the model relabels
-    unlabeled.write_text("".join(json.dumps({"text": t}) + "\n"
-                                 for t in [s for s in MATH_SENTENCES for _ in range(10)]
-                                 + [prose(200 + i) for i in range(30)]))
+    unlabeled.write_text(
+        "".join(
+            json.dumps({"text": t}) + "\n"
+            for t in [s for s in MATH_SENTENCES for _ in range(10)] + [prose(200 + i) for i in range(30)]
+        )
+    )
     recipe = {
         "name": "papers-and-web",
         "sources": [
@@ -87,9 +107,14 @@ def test_arxiv_datasets_and_web_text_in_one_recipe(tmp_path):
             {"name": "forum", "kind": "hf", "path": "forum", "text_field": "content", "fields": {"url": "link"}},
             {"name": "web", "kind": "jsonl", "path": "web.jsonl", "id_field": "id"},
         ],
-        "filters": {"math_classifier": {"model": "clf.bin", "threshold": 0.5, "thresholds": {"paper": 0.0},
-                                        "train_if_missing": {"unlabeled": ["unlabeled.jsonl"], "rounds": 2,
-                                                             "epoch": 50}}},
+        "filters": {
+            "math_classifier": {
+                "model": "clf.bin",
+                "threshold": 0.5,
+                "thresholds": {"paper": 0.0},
+                "train_if_missing": {"unlabeled": ["unlabeled.jsonl"], "rounds": 2, "epoch": 50},
+            }
+        },
         "dedup": {"exact": True},
         "output": "out",
     }

@@ -36,8 +36,14 @@ def test_outputs_and_accounting(corpus):
     counts = manifest["counts"]
     assert counts["input"] == 9 + 6  # 9 files in the tree, 6 JSONL lines
     assert counts["input"] == counts["kept"] + sum(counts["dropped"].values())
-    assert counts["dropped"] == {"binary": 1, "contaminated": 1, "exact_duplicate": 1,
-                                 "malformed_json": 1, "near_duplicate": 1, "parse_error": 1}
+    assert counts["dropped"] == {
+        "binary": 1,
+        "contaminated": 1,
+        "exact_duplicate": 1,
+        "malformed_json": 1,
+        "near_duplicate": 1,
+        "parse_error": 1,
+    }
     assert counts["kept"] == 9
 
     docs = pq.read_table(sorted(glob.glob(str(out / "documents" / "*.parquet")))).to_pylist()
@@ -82,10 +88,14 @@ def test_rerun_is_byte_identical_and_multiprocessing_matches(corpus, monkeypatch
     # during a flush; pipeline/runner.data_sent_whole)
     timed_streams = []
     timed_init = data_plane.TimeBasedBufferingClosableOutputStream.__init__
-    monkeypatch.setattr(data_plane.TimeBasedBufferingClosableOutputStream, "__init__",
-                        lambda self, *a, **k: (timed_streams.append(self), timed_init(self, *a, **k))[1])
-    multi = run_recipe(recipe, str(root / "multi"),
-                       beam_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
+    monkeypatch.setattr(
+        data_plane.TimeBasedBufferingClosableOutputStream,
+        "__init__",
+        lambda self, *a, **k: (timed_streams.append(self), timed_init(self, *a, **k))[1],
+    )
+    multi = run_recipe(
+        recipe, str(root / "multi"), beam_args=["--direct_running_mode=multi_processing", "--direct_num_workers=2"]
+    )
     assert timed_streams == []
     assert again == manifest == multi
     reference = output_bytes(root / "out")
@@ -98,10 +108,14 @@ def test_a_run_gives_the_caller_its_garbage_collector_settings_back(tmp_path):
 
     from mathcorpus.workers import GC_THRESHOLDS
 
-    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"text": f"document {i} about primes"}) + "\n"
-                                              for i in range(5)))
-    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
-        "name": "gc", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl"}], "dedup": {"exact": True}}))
+    (tmp_path / "a.jsonl").write_text(
+        "".join(json.dumps({"text": f"document {i} about primes"}) + "\n" for i in range(5))
+    )
+    (tmp_path / "r.yaml").write_text(
+        yaml.safe_dump(
+            {"name": "gc", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl"}], "dedup": {"exact": True}}
+        )
+    )
     before = gc.get_threshold()
     gc.set_threshold(700, 10, 10)
     try:
@@ -118,8 +132,9 @@ def test_a_run_gives_the_caller_its_garbage_collector_settings_back(tmp_path):
 
 def test_dedup_only_recipe_is_valid(tmp_path):
     (tmp_path / "a.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in ["x y z", "x y z", "q"]))
-    (tmp_path / "r.yaml").write_text(yaml.safe_dump({"name": "d", "sources": [{"kind": "jsonl", "path": "a.jsonl"}],
-                                                     "dedup": {"exact": True}}))
+    (tmp_path / "r.yaml").write_text(
+        yaml.safe_dump({"name": "d", "sources": [{"kind": "jsonl", "path": "a.jsonl"}], "dedup": {"exact": True}})
+    )
     manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     assert manifest["counts"]["kept"] == 2 and manifest["counts"]["dropped"] == {"exact_duplicate": 1}
     assert manifest["shards"] == [] and manifest["tokenizer"] is None
@@ -130,9 +145,14 @@ def test_exact_dedup_normalizes_each_source_as_the_recipe_says(tmp_path):
     code = ["def f(x):\n    return x\n", "def f(x):\n\treturn x\n", "DEF F(X):\n    RETURN X\n"]
     (tmp_path / "prose.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in prose))
     (tmp_path / "code.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in code + [prose[1]]))
-    recipe = {"name": "n", "sources": [{"name": "prose", "kind": "jsonl", "path": "prose.jsonl"},
-                                       {"name": "code", "kind": "jsonl", "path": "code.jsonl"}],
-              "dedup": {"exact": True, "normalize_by_source": {"code": "none"}}}
+    recipe = {
+        "name": "n",
+        "sources": [
+            {"name": "prose", "kind": "jsonl", "path": "prose.jsonl"},
+            {"name": "code", "kind": "jsonl", "path": "code.jsonl"},
+        ],
+        "dedup": {"exact": True, "normalize_by_source": {"code": "none"}},
+    }
     (tmp_path / "r.yaml").write_text(yaml.safe_dump(recipe))
     manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     removed = {r["id"]: r["duplicate_of"] for r in pq.read_table(tmp_path / "out" / "rejected").to_pylist()}
@@ -179,8 +199,9 @@ def test_xval_run_writes_num_values_and_is_deterministic(corpus):
 
 def test_unpacked_run_keeps_one_document_per_row(corpus):
     root, recipe, _ = corpus
-    manifest, out = _variant(root, recipe, "unpacked", packing="unpacked", numbers="split_digits",
-                             dtype="int32", shard_tokens=300)
+    manifest, out = _variant(
+        root, recipe, "unpacked", packing="unpacked", numbers="split_digits", dtype="int32", shard_tokens=300
+    )
     assert manifest["tokens"]["padding"] == 0
     assert manifest["tokens"]["total"] == manifest["tokens"]["document_tokens"]
     docs_seen = set()
@@ -217,21 +238,42 @@ def test_mask_and_formal_cuts_through_the_pipeline(corpus, tmp_path):
     root, recipe, _ = corpus
     tree = tmp_path / "tree"
     tree.mkdir()
-    (tree / "homework.md").write_text("My notes for today.\n\n" + BENCH_QUESTION + "\n\nThe rest is my own work on "
-                                      "compact sets and open covers, with a proof by contradiction.\n")
+    (tree / "homework.md").write_text(
+        "My notes for today.\n\n" + BENCH_QUESTION + "\n\nThe rest is my own work on "
+        "compact sets and open covers, with a proof by contradiction.\n"
+    )
     (tree / "Algebra.lean").write_text(
         "import Mathlib\n\ntheorem bench_thm (x : ℝ) (h : 2 * x = 6) : x = 3 := by\n  linarith\n\n"
-        "theorem my_thm (n : ℕ) : n + 0 = n := by simp\n")
-    (tmp_path / "formal.jsonl").write_text(json.dumps(
-        {"name": "bench_thm", "split": "test",
-         "formal_statement": "theorem bench_thm (x : ℝ) (h : 2 * x = 6) : x = 3 := by sorry"}) + "\n")
-    spec = recipe.decontaminate.model_copy(update={"mode": "mask", "benchmarks": [
-        *recipe.decontaminate.benchmarks,
-        recipe.decontaminate.benchmarks[0].model_copy(update={"path": str(tmp_path / "formal.jsonl"), "name": "f2f"})]})
+        "theorem my_thm (n : ℕ) : n + 0 = n := by simp\n"
+    )
+    (tmp_path / "formal.jsonl").write_text(
+        json.dumps(
+            {
+                "name": "bench_thm",
+                "split": "test",
+                "formal_statement": "theorem bench_thm (x : ℝ) (h : 2 * x = 6) : x = 3 := by sorry",
+            }
+        )
+        + "\n"
+    )
+    spec = recipe.decontaminate.model_copy(
+        update={
+            "mode": "mask",
+            "benchmarks": [
+                *recipe.decontaminate.benchmarks,
+                recipe.decontaminate.benchmarks[0].model_copy(
+                    update={"path": str(tmp_path / "formal.jsonl"), "name": "f2f"}
+                ),
+            ],
+        }
+    )
     source = recipe.sources[0].model_copy(update={"path": str(tree)})
     masked = recipe.model_copy(update={"decontaminate": spec, "sources": [source], "dedup": None})
     manifest = run_recipe(masked, str(tmp_path / "out"))
-    docs = {d["id"]: d for d in pq.read_table(sorted(glob.glob(str(tmp_path / "out" / "documents" / "*.parquet")))).to_pylist()}
+    docs = {
+        d["id"]: d
+        for d in pq.read_table(sorted(glob.glob(str(tmp_path / "out" / "documents" / "*.parquet")))).to_pylist()
+    }
     homework = docs["tree/homework.md"]["text"]
     assert "marbles" not in homework and "compact sets" in homework and homework.startswith("My notes")
     lean = docs["tree/Algebra.lean"]["text"]
@@ -245,10 +287,12 @@ def test_one_table_file_per_work_unit(tmp_path):
     written in read order."""
     rows = "".join(json.dumps({"text": f"document number {i} " * 20}) + "\n" for i in range(40))
     (tmp_path / "a.jsonl").write_text(rows)
-    (tmp_path / "r.yaml").write_text(yaml.safe_dump({"name": "d", "sources": [
-        {"kind": "jsonl", "path": "a.jsonl", "split_bytes": len(rows) // 5}]}))
+    (tmp_path / "r.yaml").write_text(
+        yaml.safe_dump({"name": "d", "sources": [{"kind": "jsonl", "path": "a.jsonl", "split_bytes": len(rows) // 5}]})
+    )
     recipe = load_recipe(tmp_path / "r.yaml")
     from mathcorpus.pipeline.scan import work_units
+
     units = work_units(recipe)
     assert 4 <= len(units) <= 6
     manifest = run_recipe(recipe, str(tmp_path / "out"))
@@ -273,9 +317,15 @@ def test_line_dedup_through_the_pipeline(tmp_path):
     rows = [{"id": f"r{i}", "text": f"{header}\nDocument {i} proves that {i} squared is {i * i}.\n"} for i in range(6)]
     rows.append({"id": "only", "text": f"{header}\n"})
     (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
-        "name": "lines", "sources": [{"kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
-        "dedup": {"exact": True, "lines": {"min_documents": 5, "min_chars": 10}}}))
+    (tmp_path / "r.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "lines",
+                "sources": [{"kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+                "dedup": {"exact": True, "lines": {"min_documents": 5, "min_chars": 10}},
+            }
+        )
+    )
     manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     assert manifest["counts"]["kept"] == 6 and manifest["counts"]["dropped"] == {"boilerplate": 1}
     docs = pq.read_table(sorted(glob.glob(str(tmp_path / "out" / "documents" / "*.parquet")))).to_pylist()
@@ -291,17 +341,27 @@ def test_candidate_verification_keeps_merely_similar_documents(tmp_path, verify)
     for i in rng.sample(range(400), 4):  # 5-gram Jaccard about 0.9
         near[i] = "changed"
     half = base[:200] + [rng.choice(vocab) for _ in range(200)]  # about 0.33: a candidate only by luck
-    rows = [{"id": "a", "text": " ".join(base)}, {"id": "b", "text": " ".join(near)}, {"id": "c", "text": " ".join(half)}]
+    rows = [
+        {"id": "a", "text": " ".join(base)},
+        {"id": "b", "text": " ".join(near)},
+        {"id": "c", "text": " ".join(half)},
+    ]
     (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
-        "name": "v", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
-        "dedup": {"exact": False, "minhash": {"num_perm": 128, "bands": 64, "verify": verify}}}))  # 64 x 2: lax
+    (tmp_path / "r.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "v",
+                "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+                "dedup": {"exact": False, "minhash": {"num_perm": 128, "bands": 64, "verify": verify}},
+            }
+        )
+    )  # 64 x 2: lax
     manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     assert manifest["counts"]["dropped"] == {"near_duplicate": 1 if verify else 2}
 
 
 def _jaccard_5(a: str, b: str) -> float:
-    grams = [{tuple(t.split()[i:i + 5]) for i in range(len(t.split()) - 4)} for t in (a, b)]
+    grams = [{tuple(t.split()[i : i + 5]) for i in range(len(t.split()) - 4)} for t in (a, b)]
     return len(grams[0] & grams[1]) / len(grams[0] | grams[1])
 
 
@@ -316,14 +376,32 @@ def test_exact_jaccard_verification_cuts_at_the_threshold(tmp_path, verify_exact
     def changed(every: int) -> str:
         return " ".join("changed" if i % every == every // 2 else w for i, w in enumerate(base))
 
-    rows = {"a": " ".join(base), "above": changed(60), "below": changed(40),
-            "other": " ".join(rng.choice(vocab) for _ in range(400))}
+    rows = {
+        "a": " ".join(base),
+        "above": changed(60),
+        "below": changed(40),
+        "other": " ".join(rng.choice(vocab) for _ in range(400)),
+    }
     assert 0.8 < _jaccard_5(rows["a"], rows["above"]) < 0.9 and 0.7 < _jaccard_5(rows["a"], rows["below"]) < 0.8
     (tmp_path / "a.jsonl").write_text("".join(json.dumps({"id": k, "text": t}) + "\n" for k, t in rows.items()))
-    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
-        "name": "v", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
-        "dedup": {"exact": False, "minhash": {"num_perm": 128, "bands": 64, "threshold": 0.8,  # 64 x 2: lax
-                                              "verify_exact": verify_exact, "threads": threads}}}))
+    (tmp_path / "r.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "v",
+                "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+                "dedup": {
+                    "exact": False,
+                    "minhash": {
+                        "num_perm": 128,
+                        "bands": 64,
+                        "threshold": 0.8,  # 64 x 2: lax
+                        "verify_exact": verify_exact,
+                        "threads": threads,
+                    },
+                },
+            }
+        )
+    )
     run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     removed = {r["id"]: r["duplicate_of"] for r in pq.read_table(tmp_path / "out" / "rejected").to_pylist()}
     assert removed == ({"s/above": "s/a"} if verify_exact else {"s/above": "s/a", "s/below": "s/a"})
@@ -334,16 +412,31 @@ def test_texts_without_a_word_are_not_near_copies_of_each_other(tmp_path, unit):
     from corpus import prose
 
     text = prose(7, 200)
-    rows = {"braces": "}}}}\n}}}}", "rule": "---- ----", "stars": "*** * ***", "braces_again": "}}}}\n}}}}",
-            "prose": text, "prose_v2": text.replace(text.split()[50], "changed", 1), "x": "x"}
+    rows = {
+        "braces": "}}}}\n}}}}",
+        "rule": "---- ----",
+        "stars": "*** * ***",
+        "braces_again": "}}}}\n}}}}",
+        "prose": text,
+        "prose_v2": text.replace(text.split()[50], "changed", 1),
+        "x": "x",
+    }
     (tmp_path / "a.jsonl").write_text("".join(json.dumps({"id": k, "text": t}) + "\n" for k, t in rows.items()))
-    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
-        "name": "w", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
-        "dedup": {"exact": True, "minhash": {"num_perm": 128, "unit": unit}}}))
+    (tmp_path / "r.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "w",
+                "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+                "dedup": {"exact": True, "minhash": {"num_perm": 128, "unit": unit}},
+            }
+        )
+    )
     run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     rejected = pq.read_table(tmp_path / "out" / "rejected").to_pylist()
     assert {r["id"]: (r["reason"], r["duplicate_of"]) for r in rejected} == {
-        "s/braces_again": ("exact_duplicate", "s/braces"), "s/prose_v2": ("near_duplicate", "s/prose")}
+        "s/braces_again": ("exact_duplicate", "s/braces"),
+        "s/prose_v2": ("near_duplicate", "s/prose"),
+    }
 
 
 def test_distributed_components_remove_the_same_documents(tmp_path):
@@ -362,14 +455,22 @@ def test_distributed_components_remove_the_same_documents(tmp_path):
     (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     removed, tables = {}, {}
     for mode in ("single_worker", "distributed"):
-        (tmp_path / f"{mode}.yaml").write_text(yaml.safe_dump({
-            "name": mode, "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
-            "dedup": {"exact": False, "minhash": {"num_perm": 128, "components": mode}}}))
+        (tmp_path / f"{mode}.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "name": mode,
+                    "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+                    "dedup": {"exact": False, "minhash": {"num_perm": 128, "components": mode}},
+                }
+            )
+        )
         manifest = run_recipe(load_recipe(tmp_path / f"{mode}.yaml"), str(tmp_path / mode))
         rejected = pq.read_table(sorted(glob.glob(str(tmp_path / mode / "rejected" / "*.parquet")))).to_pylist()
         removed[mode] = {r["id"]: r["duplicate_of"] for r in rejected}
-        tables[mode] = {os.path.basename(f): open(f, "rb").read()
-                        for f in glob.glob(str(tmp_path / mode / "documents" / "*.parquet"))}
+        tables[mode] = {
+            os.path.basename(f): open(f, "rb").read()
+            for f in glob.glob(str(tmp_path / mode / "documents" / "*.parquet"))
+        }
         assert manifest["tables"]["documents"]["rows"] == manifest["counts"]["kept"]
     assert removed["distributed"] == removed["single_worker"] and len(removed["single_worker"]) >= 25
     # the same files, byte for byte
@@ -384,18 +485,28 @@ def test_exact_and_near_dedup_together_equal_exact_then_near(tmp_path, component
     from corpus import prose
 
     base = prose(7, 200)
-    rows = [{"id": "a", "text": base},
-            {"id": "a2", "text": base.replace(" ", "  ")},  # same normalized text, the longest raw text
-            {"id": "b", "text": base + " also"},  # a near copy, longer than a
-            {"id": "c", "text": prose(8, 200)}]
+    rows = [
+        {"id": "a", "text": base},
+        {"id": "a2", "text": base.replace(" ", "  ")},  # same normalized text, the longest raw text
+        {"id": "b", "text": base + " also"},  # a near copy, longer than a
+        {"id": "c", "text": prose(8, 200)},
+    ]
     (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (tmp_path / "r.yaml").write_text(yaml.safe_dump({
-        "name": "both", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
-        "dedup": {"exact": True, "minhash": {"num_perm": 128, "keep": "longest", "components": components}}}))
+    (tmp_path / "r.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "name": "both",
+                "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+                "dedup": {"exact": True, "minhash": {"num_perm": 128, "keep": "longest", "components": components}},
+            }
+        )
+    )
     manifest = run_recipe(load_recipe(tmp_path / "r.yaml"), str(tmp_path / "out"))
     rejected = pq.read_table(sorted(glob.glob(str(tmp_path / "out" / "rejected" / "*.parquet")))).to_pylist()
     assert {r["id"]: (r["reason"], r["duplicate_of"]) for r in rejected} == {
-        "s/a2": ("exact_duplicate", "s/a"), "s/a": ("near_duplicate", "s/b")}
+        "s/a2": ("exact_duplicate", "s/a"),
+        "s/a": ("near_duplicate", "s/b"),
+    }
     assert manifest["counts"]["kept"] == 2
 
 
@@ -413,9 +524,15 @@ def test_signature_threads_change_nothing_but_speed(tmp_path):
     (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     removed = {}
     for threads in (1, 3):
-        (tmp_path / f"{threads}.yaml").write_text(yaml.safe_dump({
-            "name": "threads", "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
-            "dedup": {"exact": True, "minhash": {"num_perm": 128, "threads": threads, "batch_size": 16}}}))
+        (tmp_path / f"{threads}.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "name": "threads",
+                    "sources": [{"name": "s", "kind": "jsonl", "path": "a.jsonl", "id_field": "id"}],
+                    "dedup": {"exact": True, "minhash": {"num_perm": 128, "threads": threads, "batch_size": 16}},
+                }
+            )
+        )
         run_recipe(load_recipe(tmp_path / f"{threads}.yaml"), str(tmp_path / str(threads)))
         rejected = pq.read_table(sorted(glob.glob(str(tmp_path / str(threads) / "rejected" / "*.parquet")))).to_pylist()
         removed[threads] = {r["id"]: r["duplicate_of"] for r in rejected}

@@ -25,20 +25,33 @@ def test_whole_pipeline_on_a_remote_filesystem(tmp_path):
     upload_tree(tmp_path, ROOT)
     for key in [k for k in OBJECTS if k.startswith(f"{ROOT}/local-out/")]:
         del OBJECTS[key]
-    remote = load_recipe(recipe_path).model_copy(update={
-        "sources": [s.model_copy(update={"path": s.path.replace(str(tmp_path), ROOT)}) for s in local.sources],
-        "decontaminate": local.decontaminate.model_copy(update={"benchmarks": [
-            b.model_copy(update={"path": b.path.replace(str(tmp_path), ROOT)}) for b in local.decontaminate.benchmarks]}),
-        "tokenize": local.tokenize.model_copy(update={"tokenizer": f"{ROOT}/tok.json", "train_if_missing": None}),
-    })
+    remote = load_recipe(recipe_path).model_copy(
+        update={
+            "sources": [s.model_copy(update={"path": s.path.replace(str(tmp_path), ROOT)}) for s in local.sources],
+            "decontaminate": local.decontaminate.model_copy(
+                update={
+                    "benchmarks": [
+                        b.model_copy(update={"path": b.path.replace(str(tmp_path), ROOT)})
+                        for b in local.decontaminate.benchmarks
+                    ]
+                }
+            ),
+            "tokenize": local.tokenize.model_copy(update={"tokenizer": f"{ROOT}/tok.json", "train_if_missing": None}),
+        }
+    )
     out = f"{ROOT}/out"
     manifest = run_recipe(remote, out)
 
     assert manifest["counts"] == reference["counts"]
     assert [s["sha256"] for s in manifest["shards"]] == [s["sha256"] for s in reference["shards"]]
     assert manifest["contamination"]["hits"] == 1
-    for part in ("documents/part-00000.parquet", "rejected/part-00000.parquet", "reports/contamination.jsonl",
-                 "shards/shard-00000.arrow", "manifest.json"):
+    for part in (
+        "documents/part-00000.parquet",
+        "rejected/part-00000.parquet",
+        "reports/contamination.jsonl",
+        "shards/shard-00000.arrow",
+        "manifest.json",
+    ):
         assert f"{out}/{part}" in OBJECTS, part
     assert not (tmp_path / "fakeremote:").exists()  # nothing was written to a local look-alike path
 
