@@ -1,12 +1,12 @@
 """Recipe -> one Beam graph, and running it. Decisions are small, texts stream:
 
-    work units --> SCAN (read, filters, spill texts) --> small keys --> DECIDE (ids, packages, lines,
-                                                                          exact, near: global steps)
+    work units --> SCAN (read, filters, spill texts, key files) --> DECIDE, range by range (ids,
+                                                                   packages, lines, exact, near)
     work units + this unit's decisions --> APPLY (spill -> decisions, decontaminate, tables, tokens)
     token lengths --> PLAN --> SHARDS (each shard read from the token spills) --> MANIFEST, reports
 
-Only ids, hashes, band keys, numbers, counts and report records cross a shuffle, a side input or a
-stage boundary; texts and token arrays stay inside a work unit's scan or apply, or a shard's write
+Only receipts, numbers, decisions, counts and report records cross a shuffle, a side input or a stage
+boundary; keys go through per-range key files (keyfiles.py); texts and token arrays stay inside a work unit's scan or apply, or a shard's write
 (docs/architecture.md, "Execution model"). Accounting: inputs are counted where the sources emit,
 kept and dropped documents where they are written; the manifest step checks that they add up.
 """
@@ -28,7 +28,7 @@ from mathcorpus.pipeline.apply import DUPLICATES, HITS, LENGTHS, ApplyDoFn
 from mathcorpus.pipeline.assets import ensure_assets
 from mathcorpus.pipeline.decontaminate import benchmark_indexes, check_benchmarks
 from mathcorpus.pipeline.dedup import Removals
-from mathcorpus.pipeline.dedup.keys import BANDS, EXACT, KeyPassDoFn
+from mathcorpus.pipeline.dedup.keys import KeyPassDoFn
 from mathcorpus.pipeline.dedup.lines import Boilerplate
 from mathcorpus.pipeline.ids import LaterIdCopies, sorted_union
 from mathcorpus.pipeline.manifest import (
@@ -39,7 +39,7 @@ from mathcorpus.pipeline.manifest import (
     write_report,
 )
 from mathcorpus.pipeline.runner import data_sent_whole, prepare_for_runner, with_default_runner
-from mathcorpus.pipeline.scan import DOCS, IDS, LINES, PACKAGES, PENDING, ScanDoFn, work_units
+from mathcorpus.pipeline.scan import DOCS, PACKAGES, PENDING, ScanDoFn, work_units
 from mathcorpus.pipeline.spill import SPILL_DIR
 from mathcorpus.pipeline.tokenize import WriteShards, tokenizer_info
 from mathcorpus.recipe import Recipe
@@ -66,13 +66,14 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     rules = LanguageFilter(recipe.filters.language).rules
     units = p | "WorkUnits" >> beam.Create(work_units(recipe), reshuffle=False) | "SpreadUnits" >> beam.Reshuffle()
 
-    # SCAN: texts go to the unit's spill; keys come out
-    tags = [IDS, PACKAGES, PENDING, LINES, S.STATS_TAG, EXACT, BANDS]
-    scan = units | "Scan" >> beam.ParDo(ScanDoFn(recipe, out_dir, dedup_keys_in_scan)).with_outputs(*tags, main="units")
-    scanned = scan.units
+    # SCAN: texts go to the unit's spill, keys to its key files; receipts and small records come out
+    scan = units | "Scan" >> beam.ParDo(ScanDoFn(recipe, out_dir, dedup_keys_in_scan)).with_outputs(
+        PACKAGES, PENDING, S.STATS_TAG, main="receipts"
+    )
+    receipts = scan.receipts
 
-    # DECIDE: global steps over small records
-    later_ids = scan[IDS] | "LaterIdCopies" >> LaterIdCopies()
+    # DECIDE: global steps, each over one hash range of the key files at a time
+    later_ids = receipts | "LaterIdCopies" >> LaterIdCopies(out_dir)
     shares = scan[PACKAGES] | "PackageShares" >> beam.CombinePerKey(add_pairs)
     pending = scan[PENDING] | "AllPending" >> beam.combiners.ToList()
     dropped_before = pending | "DroppedBeforeDedup" >> beam.Map(
@@ -81,30 +82,23 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     apply_side = {"later_ids": single(later_ids), "shares": beam.pvalue.AsDict(shares)}
     removals = p | "NoRemovals" >> beam.Create([])
     if dedup:
-        exact_keys, band_keys = scan[EXACT], scan[BANDS]
+        key_receipts = receipts
         if lines is not None:
-            boilerplate = scan[LINES] | "Boilerplate" >> Boilerplate(lines)
+            boilerplate = receipts | "Boilerplate" >> Boilerplate(lines, out_dir)
             apply_side["boilerplate"] = single(boilerplate)
             if dedup.exact or dedup.minhash:
-                keys = scanned | "KeyPass" >> beam.ParDo(
+                key_receipts = receipts | "KeyPass" >> beam.ParDo(
                     KeyPassDoFn(dedup, out_dir, DOCS), single(boilerplate)
-                ).with_outputs(EXACT, BANDS)
-                exact_keys, band_keys = keys[EXACT], keys[BANDS]
+                )
         if dedup.exact or dedup.minhash:
-            removals = p | "Dedup" >> Removals(
-                dedup,
-                out_dir,
-                dropped_before,
-                exact_keys if dedup.exact else None,
-                band_keys if dedup.minhash else None,
-            )
+            removals = key_receipts | "Dedup" >> Removals(dedup, out_dir, dropped_before)
     if recipe.decontaminate:
         index, formal = benchmark_indexes(p, recipe.decontaminate)
         apply_side.update(index=single(index), formal=single(formal))
 
     # APPLY: each unit's spill with its decisions -> tables, token spill, small records
     by_unit = {
-        "unit": scanned | "KeyUnits" >> beam.Map(lambda u: (u, u)),
+        "unit": receipts | "KeyUnits" >> beam.Map(lambda r: (r[0], r[0])),
         "removed": removals,
     } | "UnitDecisions" >> beam.CoGroupByKey()
     applied = by_unit | "Apply" >> beam.ParDo(ApplyDoFn(recipe, out_dir), **apply_side).with_outputs(

@@ -5,9 +5,9 @@ twice. Every later stage keys by id, so a repeat must not get that far. "First" 
 document number (docnums.py: work unit, then position in it) - a pure function of the recipe and the
 input, whatever the worker order.
 
-Only numbers travel: the scan pass emits each batch's 64-bit id hashes and document numbers
-(16 bytes per document), grouped by hash range; the result is the sorted array of the later copies'
-numbers (8 bytes per repeated copy), a side input of the apply pass. Two different ids share a 64-bit
+Only numbers travel: the scan pass writes each batch's 64-bit id hashes and document numbers (16 bytes
+per document) to its key files by hash range (keyfiles.py); the result is the sorted array of the
+later copies' numbers (8 bytes per repeated copy), a side input of the apply pass. Two different ids share a 64-bit
 hash with probability ~n^2/2^65 (below 1e-6 for 4 million documents); the later one would be
 dropped as a copy.
 """
@@ -18,8 +18,10 @@ import apache_beam as beam
 import numpy as np
 
 from mathcorpus.document import Document, Rejection
+from mathcorpus.pipeline.keyfiles import PerRange
 
 RANGES = 8
+IDS = "ids"  # the key kind
 
 
 def id_key_parts(hashes: np.ndarray, nums: np.ndarray, ranges: int = RANGES):
@@ -40,10 +42,11 @@ def later_copies(parts) -> np.ndarray:
     return nums[repeat]
 
 
-def _later_in_range(keyed):
-    removed = later_copies(keyed[1])
-    if len(removed):
-        yield removed
+def _later_in_range(frames: list):
+    if frames:
+        removed = later_copies(frames)
+        if len(removed):
+            yield removed
 
 
 def sorted_union(arrays) -> np.ndarray:
@@ -52,14 +55,17 @@ def sorted_union(arrays) -> np.ndarray:
 
 
 class LaterIdCopies(beam.PTransform):
-    """(range, (id hashes, numbers)) parts -> one sorted uint64 array (a singleton) of the numbers
-    of the documents whose id an earlier document has."""
+    """Scan receipts -> one sorted uint64 array (a singleton) of the numbers of the documents whose id
+    an earlier document has, decided per hash range from the units' id key files (keyfiles.py)."""
 
-    def expand(self, parts):
+    def __init__(self, out_dir: str):
+        super().__init__()
+        self._out_dir = out_dir
+
+    def expand(self, receipts):
         return (
-            parts
-            | "GroupByRange" >> beam.GroupByKey()
-            | "LaterCopies" >> beam.FlatMap(_later_in_range)
+            receipts
+            | "PerRange" >> PerRange(self._out_dir, IDS, _later_in_range)
             | "AllLater" >> beam.combiners.ToList()
             | "Union" >> beam.Map(sorted_union)
         )

@@ -1,12 +1,14 @@
 """The scan pass: per work unit, read the sources, run the filters, spill what is kept, emit keys.
 
     work unit -> read (sources/) -> filters (filters/) -> spill: kept documents and rejections (spill.py)
-                                                       -> small keys: id hashes, package counts, held-back
-                                                          files, dedup keys or line keys, counts
+                                                       -> key files by hash range: id hashes, dedup keys
+                                                          or line keys (keyfiles.py)
+                                                       -> small records: package counts, held-back files, counts
 
 A work unit is a group of a source's read units (files, byte ranges, row groups, archives), listed
 from the recipe and the input alone: its index names its spill and output files and makes the first
-half of its documents' numbers (docnums.py). Everything that leaves the unit through Beam is small.
+half of its documents' numbers (docnums.py). Everything that leaves the unit through Beam is small: the
+keys go to files that the global steps read range by range.
 """
 
 from __future__ import annotations
@@ -23,16 +25,17 @@ from mathcorpus.filters import filters_for, split_batch
 from mathcorpus.filters.language.packages import is_pending, needed_shares, package_counts, package_key
 from mathcorpus.pipeline import stats as S
 from mathcorpus.pipeline.dedup.keys import DedupKeys
-from mathcorpus.pipeline.dedup.lines import batch_line_keys
+from mathcorpus.pipeline.dedup.lines import LINES, batch_line_keys, line_key_parts
 from mathcorpus.pipeline.docnums import numbers
-from mathcorpus.pipeline.ids import id_key_parts
+from mathcorpus.pipeline.ids import IDS, id_key_parts
+from mathcorpus.pipeline.keyfiles import KeyFiles
 from mathcorpus.pipeline.spill import SpillWriter, spill_path
 from mathcorpus.recipe import Recipe
 from mathcorpus.sources import read_unit, read_units
 from mathcorpus.workers import WorkerDoFn
 
 DOCS = "docs"  # the spill of kept documents and rejections
-IDS, PACKAGES, PENDING, LINES, STATS = "ids", "packages", "pending", "line_keys", "stats"
+PACKAGES, PENDING, STATS = "packages", "pending", "stats"
 # Read units per work unit, for kinds whose read unit is one document (a file, a paper); the others'
 # read units already hold many documents.
 UNITS_PER_WORK_UNIT = {"files": 256, "arxiv": 32}
@@ -56,8 +59,8 @@ def work_units(recipe: Recipe) -> list[WorkUnit]:
 
 
 class ScanDoFn(WorkerDoFn):
-    """WorkUnit -> main: the unit's index once its spill is complete; tagged: the keys above, and
-    ``exact_keys`` / ``band_keys`` (dedup/keys.py) when dedup keys are made here."""
+    """WorkUnit -> main: the unit's receipt (index, {key kind: ranges of the key files written}) once
+    its spill and key files are complete; tagged: package counts, held-back files, counts."""
 
     def __init__(self, recipe: Recipe, out_dir: str, dedup_here: bool):
         self._recipe, self._out_dir, self._dedup_here = recipe, out_dir, dedup_here
@@ -80,6 +83,9 @@ class ScanDoFn(WorkerDoFn):
     def process(self, unit: WorkUnit):
         spec = self._recipe.sources[unit.source]
         stats, position = S.Stats(), 0
+        files = {IDS: KeyFiles(self._out_dir, IDS, unit.index)}
+        if self._line_chars is not None:
+            files[LINES] = KeyFiles(self._out_dir, LINES, unit.index)
         if self._keys:
             self._keys.start(unit.index)
         try:
@@ -91,25 +97,29 @@ class ScanDoFn(WorkerDoFn):
                     nums = numbers(unit.index, position, len(docs))
                     position += len(docs)
                     if docs:
-                        yield from (
-                            pvalue.TaggedOutput(IDS, p) for p in id_key_parts(hashes64(d.id for d in docs), nums)
-                        )
+                        files[IDS].write_parts(id_key_parts(hashes64(d.id for d in docs), nums))
                     docs, nums, rejected = yield from self._filter(docs, list(nums), rejected)
                     nums = np.array(nums, dtype=np.uint64)
                     for r in rejected:
                         if r.stage != "sources":
                             stats.add((S.LANG_DROPPED, r.language, r.reason), 1, S.utf8_len(r.text))
                     spill.write({"nums": nums, "docs": docs, "rejected": rejected})
-                    yield from self._keys_of(docs, nums)
+                    if docs and LINES in files:
+                        files[LINES].write_parts(line_key_parts(batch_line_keys(docs, self._line_chars)))
+                    if docs and self._keys:
+                        self._keys.batch(docs, nums)
+            written = {kind: f.close() for kind, f in files.items()}
             if self._keys:
-                self._keys.finish()
+                written.update(self._keys.finish())
         except BaseException:
+            for f in files.values():
+                f.abort()
             if self._keys:
                 self._keys.abort()
             raise
         for item in stats.items():
             yield pvalue.TaggedOutput(STATS, item)
-        yield unit.index
+        yield unit.index, written
 
     def _filter(self, docs: list, nums: list, rejected: list):
         """Every filter over one batch; the language stage's package counts and held-back files are
@@ -128,11 +138,3 @@ class ScanDoFn(WorkerDoFn):
                     if is_pending(doc):
                         yield pvalue.TaggedOutput(PENDING, (int(num), package_key(doc), doc.language))
         return docs, nums, rejected
-
-    def _keys_of(self, docs: list, nums: np.ndarray):
-        if not docs:
-            return
-        if self._line_chars is not None:
-            yield pvalue.TaggedOutput(LINES, batch_line_keys(docs, self._line_chars))
-        if self._keys:
-            yield from self._keys.batch(docs, nums)

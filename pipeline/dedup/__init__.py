@@ -1,7 +1,7 @@
 """Dedup decisions: which documents are copies, and of which survivor, from small keys alone.
 
-    exact keys (16-byte hashes, numbers) --> ExactCopies --------------------------\\
-    band keys (band hashes, numbers) -----> NearCopies (edges, verify, components) --> removals
+    exact key files (16-byte hashes, numbers) --> ExactCopies --------------------------\\
+    band key files (band hashes, numbers) -----> NearCopies (edges, verify, components) --> removals
                                                                                       (unit, [(position, reason, survivor id)])
 Documents dropped before dedup (later id copies, held-back files their package does not save) take no
 part; exact copies take no part in near dedup. Survivors: the first copy (exact), the best
@@ -61,20 +61,17 @@ def keeper_ids(keyed, out_dir: str):
 
 
 class Removals(beam.PTransform):
-    """Applied to the pipeline: exact key parts and band key parts (each None when that dedup is off)
-    -> (unit, [(position, reason, survivor id)]). `dropped_before`: singleton sorted array of the
-    numbers dropped before dedup."""
+    """Key receipts ((unit, {key kind: ranges})) -> (unit, [(position, reason, survivor id)]).
+    `dropped_before`: singleton sorted array of the numbers dropped before dedup."""
 
-    def __init__(self, spec: DedupSpec, out_dir: str, dropped_before, exact_parts, band_parts):
+    def __init__(self, spec: DedupSpec, out_dir: str, dropped_before):
         super().__init__()
         self._spec, self._out_dir, self._dropped_before = spec, out_dir, dropped_before
-        self._exact_parts, self._band_parts = exact_parts, band_parts
 
-    def expand(self, pbegin):
-        exact_parts, band_parts = self._exact_parts, self._band_parts
+    def expand(self, receipts):
         spec, records, excluded = self._spec, [], self._dropped_before
-        if exact_parts is not None:
-            exact = exact_parts | "Exact" >> ExactCopies(excluded)
+        if spec.exact:
+            exact = receipts | "Exact" >> ExactCopies(self._out_dir, excluded)
             records.append(exact | "TagExact" >> beam.FlatMap(_tagged, "exact_duplicate"))
             removed = exact | "ExactRemoved" >> beam.Map(lambda pair: pair[0])
             excluded = (
@@ -83,14 +80,14 @@ class Removals(beam.PTransform):
                 | "AllExcluded" >> beam.combiners.ToList()
                 | "ExcludedUnion" >> beam.Map(sorted_union)
             )
-        if band_parts is not None:
+        if spec.minhash:
             m = spec.minhash
             verify = (
                 VerifyEdges(self._out_dir, m.verify_cutoff(), m.hash_ranges, m.verify_exact)
                 if m.verify_cutoff() is not None
                 else None
             )
-            near = band_parts | "Near" >> NearCopies(m, excluded, verify)
+            near = receipts | "Near" >> NearCopies(m, self._out_dir, excluded, verify)
             records.append(near | "TagNear" >> beam.FlatMap(_tagged, "near_duplicate"))
         return (
             records

@@ -7,8 +7,8 @@ Normalizations (documented in docs/dedup.md; `dedup.normalize`, per source `dedu
 - ``whitespace``: the same with letter case kept (code where ``Foo`` and ``foo`` are different names).
 - ``none``: the text as it is (any difference, whitespace included, makes another document).
 Documents are copies when their normalized texts are equal, each normalized as its source says.
-The scan pass emits 16 bytes of hash and the document number per document, grouped by hash range; the
-first copy (smallest document number) is kept.
+The scan pass writes 16 bytes of hash and the document number per document to its key files by hash
+range (keyfiles.py); the first copy (smallest document number) is kept.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import apache_beam as beam
 import numpy as np
 
 from mathcorpus.pipeline.docnums import member
+from mathcorpus.pipeline.keyfiles import PerRange
 from mathcorpus.recipe import ExactNormalization
 
 # the characters str.split() splits ASCII text on, besides the space itself
@@ -68,6 +69,7 @@ def exact_hashes(texts, normalizations) -> tuple[np.ndarray, np.ndarray]:
 
 
 RANGES = 8
+EXACT = "exact"  # the key kind
 
 
 def exact_parts(hi: np.ndarray, lo: np.ndarray, nums: np.ndarray, ranges: int = RANGES):
@@ -93,23 +95,21 @@ def copies_in_range(parts, excluded: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return nums[repeat], nums[first[repeat]]
 
 
-def _copies(keyed, excluded):
-    removed, keepers = copies_in_range(keyed[1], excluded)
-    if len(removed):
-        yield removed, keepers
+def _copies(frames: list, excluded):
+    if frames:
+        removed, keepers = copies_in_range(frames, excluded)
+        if len(removed):
+            yield removed, keepers
 
 
 class ExactCopies(beam.PTransform):
-    """(range, [hi | lo | nums]) parts -> (removed numbers, keeper numbers) array pairs; `excluded` (a
-    singleton sorted array: documents already dropped) takes no part."""
+    """Key receipts -> (removed numbers, keeper numbers) array pairs, per range of the units' exact
+    key files; `excluded` (a singleton sorted array: documents already dropped) takes no part."""
 
-    def __init__(self, excluded):
+    def __init__(self, out_dir: str, excluded):
         super().__init__()
-        self._excluded = excluded
+        self._out_dir, self._excluded = out_dir, excluded
 
-    def expand(self, parts):
-        return (
-            parts
-            | "GroupByRange" >> beam.GroupByKey()
-            | "Copies" >> beam.FlatMap(_copies, beam.pvalue.AsSingleton(self._excluded))
-        )
+    def expand(self, receipts):
+        excluded = beam.pvalue.AsSingleton(self._excluded)
+        return receipts | "PerRange" >> PerRange(self._out_dir, EXACT, _copies, excluded)

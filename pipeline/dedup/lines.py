@@ -2,10 +2,9 @@
 notices) are removed from every document; a document left blank is rejected as ``boilerplate``.
 
 A line's key is a 64-bit hash of its stripped, lowercased text; each document counts a line once.
-The scan pass emits the keys as arrays, counted grouped by hash range (``RepeatedHashes``): unlike the
-other keys, 8 bytes per distinct line of each document, not per document, cross that shuffle, so line
-dedup is the one option whose memory grows with the corpus's lines. Only the keys of lines that reach
-``min_documents`` become a side input (a sorted array).
+The scan pass writes the keys to its line key files by hash range (keyfiles.py: 8 bytes per distinct
+line of each document, on disk); each range is counted on its own, so a worker holds one range's
+keys. Only the keys of lines that reach ``min_documents`` become a side input (a sorted array).
 """
 
 from __future__ import annotations
@@ -13,8 +12,10 @@ from __future__ import annotations
 import apache_beam as beam
 import numpy as np
 
-from mathcorpus.batches import RepeatedHashes, hash64
+from mathcorpus.batches import hash64
 from mathcorpus.document import Document, Rejection, Verdict
+from mathcorpus.pipeline.ids import sorted_union
+from mathcorpus.pipeline.keyfiles import PerRange
 from mathcorpus.recipe import LineDedupSpec
 
 
@@ -52,13 +53,37 @@ def batch_line_keys(docs: list[Document], min_chars: int) -> np.ndarray:
     return np.fromiter((k for d in docs for k in document_line_keys(d.text, min_chars)), dtype=np.uint64)
 
 
+LINES = "lines"  # the key kind
+RANGES = 16
+
+
+def line_key_parts(keys: np.ndarray, ranges: int = RANGES):
+    """(hash range, keys) for every range present."""
+    which = keys % np.uint64(ranges)
+    for r in np.unique(which).tolist():
+        yield r, keys[which == r]
+
+
+def _frequent_in_range(frames: list, min_documents: int):
+    if frames:
+        values, counts = np.unique(np.concatenate(frames), return_counts=True)
+        frequent = values[counts >= min_documents]
+        if len(frequent):
+            yield frequent
+
+
 class Boilerplate(beam.PTransform):
-    """Line key arrays -> one sorted array (a singleton) of the keys found in at least
-    `min_documents` documents."""
+    """Scan receipts -> one sorted array (a singleton) of the line keys found in at least
+    `min_documents` documents, counted range by range from the units' line key files."""
 
-    def __init__(self, spec: LineDedupSpec):
+    def __init__(self, spec: LineDedupSpec, out_dir: str):
         super().__init__()
-        self._spec = spec
+        self._spec, self._out_dir = spec, out_dir
 
-    def expand(self, key_arrays):
-        return key_arrays | "FrequentLines" >> RepeatedHashes(lambda keys: keys, self._spec.min_documents)
+    def expand(self, receipts):
+        return (
+            receipts
+            | "PerRange" >> PerRange(self._out_dir, LINES, _frequent_in_range, self._spec.min_documents)
+            | "AllFrequent" >> beam.combiners.ToList()
+            | "Union" >> beam.Map(sorted_union)
+        )

@@ -1,10 +1,11 @@
 """MinHash LSH near-duplicates from small records: band hashes and document numbers.
 
 The scan pass computes each document's signature in NumPy, writes it to the unit's key spill (for
-verification) and emits one (band hash, number[, rank]) entry per band, grouped by hash range: 16
-bytes per band per document, never a text. Inside a range, documents that share a band hash become
-edges from the best-ranked one (``survivor_rank``; ties by number) to the others; the connected
-components of the edges give each removed document its cluster's survivor.
+verification) and one (band hash, number[, rank]) entry per band to its band key files by hash range
+(keyfiles.py): 16 bytes per band per document, on disk, never through a shuffle. Inside a range,
+documents that share a band hash become edges from the best-ranked one (``survivor_rank``; ties by
+number) to the others; the connected components of the edges give each removed document its
+cluster's survivor.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from mathcorpus.document import Document
 from mathcorpus.pipeline.dedup.components import DistributedComponents
 from mathcorpus.pipeline.dedup.minhash import band_hashes, connected_components
 from mathcorpus.pipeline.docnums import member
+from mathcorpus.pipeline.keyfiles import PerRange
 
+BANDS = "bands"  # the key kind
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 _EPOCH = datetime(1970, 1, 1)
 
@@ -95,10 +98,11 @@ def bucket_edges(parts, excluded: np.ndarray = np.empty(0, np.uint64)) -> np.nda
     return edge_rows(a[unique], b[unique], ra[unique], rb[unique])
 
 
-def _edges_of_range(keyed, excluded):
-    edges = bucket_edges(keyed[1], excluded)
-    if len(edges):
-        yield edges
+def _edges_of_range(frames: list, excluded):
+    if frames:
+        edges = bucket_edges(frames, excluded)
+        if len(edges):
+            yield edges
 
 
 def nodes(edges, with_ranks: bool) -> list[tuple]:
@@ -131,21 +135,18 @@ def _warn_unconverged(count: int, rounds: int) -> None:
 
 
 class NearCopies(beam.PTransform):
-    """Band parts -> (removed numbers, survivor numbers) array pairs. `excluded`: a singleton sorted
-    array of documents that take no part (exact copies, documents already dropped); `verify`: a
-    PTransform over edge arrays (verify.py) or None."""
+    """Key receipts -> (removed numbers, survivor numbers) array pairs, from the units' band key files
+    range by range. `excluded`: a singleton sorted array of documents that take no part (exact
+    copies, documents already dropped); `verify`: a PTransform over edge rows (verify.py) or None."""
 
-    def __init__(self, spec, excluded, verify=None):
+    def __init__(self, spec, out_dir: str, excluded, verify=None):
         super().__init__()
-        self._spec, self._excluded, self._verify = spec, excluded, verify
+        self._spec, self._out_dir, self._excluded, self._verify = spec, out_dir, excluded, verify
 
-    def expand(self, parts):
+    def expand(self, receipts):
         spec, ranked = self._spec, has_ranks(self._spec.keep)
-        edges = (
-            parts
-            | "GroupByRange" >> beam.GroupByKey()
-            | "BucketEdges" >> beam.FlatMap(_edges_of_range, beam.pvalue.AsSingleton(self._excluded))
-        )
+        excluded = beam.pvalue.AsSingleton(self._excluded)
+        edges = receipts | "BucketEdges" >> PerRange(self._out_dir, BANDS, _edges_of_range, excluded)
         if self._verify is not None:
             edges = edges | "Verify" >> self._verify
         if spec.components != "distributed":
