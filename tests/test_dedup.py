@@ -231,23 +231,34 @@ def test_signatures_in_threads_equal_sequential_ones():
         assert all(np.array_equal(a, b) for a, b in zip(got, expected))
 
 
-def test_only_the_signatures_of_edge_ends_are_read_for_verification(tmp_path):
-    from mathcorpus.pipeline.dedup.verify import KEYS, endpoint_rows
+def test_verification_reads_the_rows_of_edge_ends_from_the_key_spills(tmp_path):
+    """Edges between two units: the first end's unit attaches its rows and writes them to a file for
+    the second end's unit, which compares them with its own rows; only agreeing edges are kept."""
+    from mathcorpus.pipeline.dedup.near import edge_rows
+    from mathcorpus.pipeline.dedup.verify import KEYS, attach_first, compare_second, unit_rows
     from mathcorpus.pipeline.docnums import numbers
     from mathcorpus.pipeline.spill import SpillWriter, spill_path
 
-    nums = numbers(3, 0, 40)
-    sigs = np.arange(40 * 4, dtype=np.uint32).reshape(40, 4)
-    with SpillWriter(spill_path(str(tmp_path), 3, KEYS)) as w:
-        w.write({"nums": nums[:20], "near_nums": nums[:20], "sigs": sigs[:20]})
-        w.write({"nums": nums[20:], "near_nums": nums[20:], "sigs": sigs[20:]})
-    endpoints = np.sort(nums[[3, 7, 31]])
-    rows = {
-        int(n): row.tolist()
-        for _, (part_nums, part_rows) in endpoint_rows(3, str(tmp_path), endpoints, False, 4)
-        for n, row in zip(part_nums, part_rows)
-    }
-    assert rows == {int(nums[i]): sigs[i].tolist() for i in (3, 7, 31)}
+    out = str(tmp_path)
+    rng = np.random.default_rng(3)
+    sigs = {u: rng.integers(0, 1000, size=(10, 8)).astype(np.uint32) for u in (0, 1)}
+    sigs[1][2] = sigs[0][4]  # unit 1's third document agrees with unit 0's fifth everywhere
+    sigs[1][5] = sigs[0][4]
+    sigs[1][5][:4] = 7777  # ... and this one on half the positions
+    for u in (0, 1):
+        nums = numbers(u, 0, 10)
+        with SpillWriter(spill_path(out, u, KEYS)) as w:
+            w.write({"nums": nums[:5], "near_nums": nums[:5], "sigs": sigs[u][:5]})
+            w.write({"nums": nums[5:], "near_nums": nums[5:], "sigs": sigs[u][5:]})
+    n0, n1 = numbers(0, 0, 10), numbers(1, 0, 10)
+    assert set(unit_rows(out, 1, np.sort(n1[[2, 7]]), exact=False)) == {int(n1[2]), int(n1[7])}
+    edges = edge_rows(np.array([n0[4], n0[4], n0[4]]), np.array([n1[2], n1[5], n1[2]]), np.zeros(3), np.zeros(3))
+    targets = list(attach_first((0, [edges[:2], edges[2:]]), out, exact=False))
+    assert targets == [(1, 0)]
+    kept = [e for part in compare_second((1, [0]), out, 0.7, exact=False) for e in part[:, :2].tolist()]
+    assert kept == [[int(n0[4]), int(n1[2])]]
+    kept = [e for part in compare_second((1, [0]), out, 0.5, exact=False) for e in part[:, :2].tolist()]
+    assert sorted(kept) == sorted([[int(n0[4]), int(n1[2])], [int(n0[4]), int(n1[5])]])
 
 
 def test_bucket_edges_equal_a_plain_reference_on_random_buckets():
@@ -317,21 +328,16 @@ def test_shingle_sets_index_like_signature_rows_and_give_true_jaccard():
 
 
 def test_exact_verification_keeps_pairs_at_or_above_the_cutoff():
-    from mathcorpus.pipeline.dedup.verify import _verified, shingle_rows
+    from mathcorpus.pipeline.dedup.near import edge_rows
+    from mathcorpus.pipeline.dedup.verify import shingle_rows, verified
 
     a, b, c = (
         np.arange(0, 100, dtype=np.uint32),
         np.arange(10, 110, dtype=np.uint32),
         np.arange(30, 130, dtype=np.uint32),
     )  # J(a, b) = 90/110 = 0.818, J(a, c) = 70/130 = 0.538
-    from mathcorpus.pipeline.dedup.near import edge_rows
-
     edges = edge_rows(np.array([1, 1], np.uint64), np.array([2, 3], np.uint64), np.zeros(2), np.zeros(2))
-    joined = (
-        0,
-        {"edges": [(edges, shingle_rows([a, a]))], "rows": [(np.array([2, 3], np.uint64), shingle_rows([b, c]))]},
-    )
-    kept = [tuple(e) for out in _verified(joined, 0.8, exact=True) for e in out[:, :2].tolist()]
+    kept = [tuple(e) for out in verified(edges, shingle_rows([a, a]), [b, c], 0.8, True) for e in out[:, :2].tolist()]
     assert kept == [(1, 2)]
-    kept = [tuple(e) for out in _verified(joined, 0.5, exact=True) for e in out[:, :2].tolist()]
+    kept = [tuple(e) for out in verified(edges, shingle_rows([a, a]), [b, c], 0.5, True) for e in out[:, :2].tolist()]
     assert kept == [(1, 2), (1, 3)]

@@ -83,9 +83,7 @@ class Removals(beam.PTransform):
         if spec.minhash:
             m = spec.minhash
             verify = (
-                VerifyEdges(self._out_dir, m.verify_cutoff(), m.hash_ranges, m.verify_exact)
-                if m.verify_cutoff() is not None
-                else None
+                VerifyEdges(self._out_dir, m.verify_cutoff(), m.verify_exact) if m.verify_cutoff() is not None else None
             )
             near = receipts | "Near" >> NearCopies(m, self._out_dir, excluded, verify)
             records.append(near | "TagNear" >> beam.FlatMap(_tagged, "near_duplicate"))

@@ -1,8 +1,10 @@
 """Candidate edges checked against the documents' whole signatures (or, exact, their shingle sets).
 
-Only the documents at an edge's end are read back: their numbers (a sorted array, 8 bytes each) name
-the work units whose key spills hold their signatures, and only those rows travel, in two joins by
-number range (the first end's row attached, then compared with the second's).
+Signatures wait in each work unit's key spill. The edges (32 bytes each) are grouped by the unit of
+their first end; that unit's worker reads its key spill once, attaches the first end's row to each of
+its edges and writes them to a file per unit of the second end (``attached-<from>-<to>``); then each
+second-end unit's worker reads its own rows and the files addressed to it and keeps the edges whose
+rows agree. Rows cross no shuffle: a worker holds the edge-end rows of one unit at a time.
 """
 
 from __future__ import annotations
@@ -10,106 +12,16 @@ from __future__ import annotations
 import apache_beam as beam
 import numpy as np
 
-from mathcorpus.pipeline.dedup.minhash import ShingleSets, set_jaccard
-from mathcorpus.pipeline.docnums import member, unit_of
-from mathcorpus.pipeline.spill import read_spill, spill_path
+from mathcorpus import storage
+from mathcorpus.pipeline.dedup.minhash import set_jaccard
+from mathcorpus.pipeline.docnums import POSITION_BITS, member
+from mathcorpus.pipeline.spill import SPILL_DIR, SpillWriter, read_spill, spill_path
 
-KEYS = "keys"
-
-
-def _range_of(nums: np.ndarray, ranges: int) -> np.ndarray:
-    return ((nums * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(40)) % np.uint64(ranges)
+KEYS = "keys"  # the per-unit key spill: numbers, ids, signatures (or shingle sets)
 
 
-def _endpoints(edges) -> np.ndarray:
-    return np.unique(edges[:, :2])
-
-
-def _union(arrays) -> np.ndarray:
-    arrays = list(arrays)
-    return np.unique(np.concatenate(arrays)) if arrays else np.empty(0, np.uint64)
-
-
-def endpoint_rows(unit: int, out_dir: str, endpoints: np.ndarray, exact: bool, ranges: int):
-    """(number range, (numbers, rows)) of the unit's documents that end an edge, from its key spill."""
-    field = "sets" if exact else "sigs"
-    for frame in read_spill(spill_path(out_dir, unit, KEYS)):
-        at = np.flatnonzero(member(frame["near_nums"], endpoints))
-        if not len(at):
-            continue
-        nums, rows = frame["near_nums"][at], frame[field][at]
-        which = _range_of(nums, ranges)
-        for r in np.unique(which).tolist():
-            sel = np.flatnonzero(which == r)
-            yield r, (nums[sel], rows[sel])
-
-
-def _by_first(edges, ranges: int):
-    which = _range_of(edges[:, 0], ranges)
-    for r in np.unique(which).tolist():
-        yield r, edges[which == r]
-
-
-def _rows_by_number(parts) -> dict:
-    return {int(n): row for nums, rows in parts for n, row in zip(nums.tolist(), rows)}
-
-
-def _attach_first(joined, ranges: int, exact: bool):
-    _, grouped = joined
-    row_of = _rows_by_number(grouped["rows"])
-    parts = list(grouped["edges"])
-    if not parts:
-        return
-    edges = np.concatenate(parts)  # the group's edges together: one element per second range
-    which = _range_of(edges[:, 1], ranges)
-    for r in np.unique(which).tolist():
-        at = edges[which == r]
-        first = [row_of[int(n)] for n in at[:, 0].tolist()]
-        # one array per element: a pickle each, not one per row
-        yield r, (at, shingle_rows(first) if exact else np.stack(first))
-
-
-def _verified(joined, cutoff: float, exact: bool):
-    _, grouped = joined
-    row_of = _rows_by_number(grouped["rows"])
-    for edges, first in grouped["edges"]:
-        second = [row_of[int(n)] for n in edges[:, 1].tolist()]
-        if exact:
-            agree = np.array([set_jaccard(x, y) >= cutoff for x, y in zip(first, second)], dtype=bool)
-        else:
-            agree = (first == np.stack(second)).mean(axis=1) >= cutoff
-        if agree.any():
-            yield edges[agree]
-
-
-class VerifyEdges(beam.PTransform):
-    """Edge rows (near.edge_rows) -> the edges whose two signatures agree on at least `cutoff` of their positions
-    (or, `exact`, whose shingle sets have a Jaccard similarity of at least `cutoff`)."""
-
-    def __init__(self, out_dir: str, cutoff: float, ranges: int, exact: bool = False):
-        super().__init__()
-        self._out_dir, self._cutoff, self._ranges, self._exact = out_dir, cutoff, ranges, exact
-
-    def expand(self, edges):
-        endpoints = edges | "Endpoints" >> beam.Map(_endpoints) | "AllEndpoints" >> beam.CombineGlobally(_union)
-        rows = (
-            endpoints
-            | "Units" >> beam.FlatMap(lambda e: sorted({unit_of(n) for n in e.tolist()}))
-            | "SpreadUnits" >> beam.Reshuffle()
-            | "EndpointRows"
-            >> beam.FlatMap(endpoint_rows, self._out_dir, beam.pvalue.AsSingleton(endpoints), self._exact, self._ranges)
-        )
-        by_first = edges | "ByFirst" >> beam.FlatMap(_by_first, self._ranges)
-        with_first = (
-            ({"edges": by_first, "rows": rows})
-            | "JoinFirst" >> beam.CoGroupByKey()
-            | "AttachFirst" >> beam.FlatMap(_attach_first, self._ranges, self._exact)
-        )
-        return (
-            ({"edges": with_first, "rows": rows})
-            | "JoinSecond" >> beam.CoGroupByKey()
-            | "Compare" >> beam.FlatMap(_verified, self._cutoff, self._exact)
-        )
+def attached_path(out_dir: str, from_unit: int, to_unit: int) -> str:
+    return storage.join(out_dir, SPILL_DIR, f"attached-{from_unit:06d}-{to_unit:06d}.zst")
 
 
 def shingle_rows(sets: list) -> np.ndarray:
@@ -119,4 +31,76 @@ def shingle_rows(sets: list) -> np.ndarray:
     return out
 
 
-__all__ = ["VerifyEdges", "endpoint_rows", "shingle_rows", "ShingleSets"]
+def unit_rows(out_dir: str, unit: int, wanted: np.ndarray, exact: bool) -> dict:
+    """{number: row} of the unit's documents in `wanted` (sorted), read from its key spill."""
+    field, rows = ("sets" if exact else "sigs"), {}
+    for frame in read_spill(spill_path(out_dir, unit, KEYS)):
+        at = np.flatnonzero(member(frame["near_nums"], wanted))
+        for num, row in zip(frame["near_nums"][at].tolist(), frame[field][at]):
+            rows[num] = row
+    return rows
+
+
+def _units_of(nums: np.ndarray) -> np.ndarray:
+    return nums >> np.uint64(POSITION_BITS)
+
+
+def _by_first_unit(edges: np.ndarray):
+    units = _units_of(edges[:, 0])
+    for u in np.unique(units).tolist():
+        yield u, edges[units == u]
+
+
+def attach_first(keyed, out_dir: str, exact: bool):
+    """One unit's edges (as first end) -> files of (edges, first-end rows) per second end's unit;
+    yields (second unit, first unit) for each file written."""
+    unit, parts = keyed
+    edges = np.unique(np.concatenate(list(parts)), axis=0)  # an edge found in several band ranges once
+    rows = unit_rows(out_dir, unit, np.unique(edges[:, 0]), exact)
+    targets = _units_of(edges[:, 1])
+    for target in np.unique(targets).tolist():
+        mine = edges[targets == target]
+        first = [rows[n] for n in mine[:, 0].tolist()]
+        with SpillWriter(attached_path(out_dir, unit, target)) as writer:
+            writer.write((mine, shingle_rows(first) if exact else np.stack(first)))
+        yield target, unit
+
+
+def compare_second(keyed, out_dir: str, cutoff: float, exact: bool):
+    """One unit's incoming attached edges -> the edges whose two rows agree on at least `cutoff`."""
+    unit, sources = keyed
+    frames = [frame for source in sorted(set(sources)) for frame in read_spill(attached_path(out_dir, source, unit))]
+    wanted = np.unique(np.concatenate([edges[:, 1] for edges, _ in frames]))
+    rows = unit_rows(out_dir, unit, wanted, exact)
+    for edges, first in frames:
+        second = [rows[n] for n in edges[:, 1].tolist()]
+        yield from verified(edges, first, second, cutoff, exact)
+
+
+def verified(edges: np.ndarray, first, second: list, cutoff: float, exact: bool):
+    """The edges (as one array) whose rows agree: signatures on at least `cutoff` of their positions,
+    or (exact) shingle sets with a Jaccard similarity of at least `cutoff`."""
+    if exact:
+        agree = np.array([set_jaccard(x, y) >= cutoff for x, y in zip(first, second)], dtype=bool)
+    else:
+        agree = (first == np.stack(second)).mean(axis=1) >= cutoff
+    if agree.any():
+        yield edges[agree]
+
+
+class VerifyEdges(beam.PTransform):
+    """Edge rows (near.edge_rows) -> the edges that pass verification (see the module docstring)."""
+
+    def __init__(self, out_dir: str, cutoff: float, exact: bool = False):
+        super().__init__()
+        self._out_dir, self._cutoff, self._exact = out_dir, cutoff, exact
+
+    def expand(self, edges):
+        return (
+            edges
+            | "ByFirstUnit" >> beam.FlatMap(_by_first_unit)
+            | "GroupByFirstUnit" >> beam.GroupByKey()
+            | "AttachFirst" >> beam.FlatMap(attach_first, self._out_dir, self._exact)
+            | "GroupBySecondUnit" >> beam.GroupByKey()
+            | "CompareSecond" >> beam.FlatMap(compare_second, self._out_dir, self._cutoff, self._exact)
+        )
