@@ -32,7 +32,7 @@ from mathcorpus.pipeline.tokenize.spill import TokenSpillWriter, token_spill_pat
 from mathcorpus.recipe import Recipe
 from mathcorpus.workers import WorkerDoFn
 
-HITS, DUPLICATES, LENGTHS, STATS = "hits", "duplicates", "lengths", "stats"
+HITS, LENGTHS, STATS = "hits", "lengths", "stats"
 
 
 class ApplyDoFn(WorkerDoFn):
@@ -72,9 +72,6 @@ class ApplyDoFn(WorkerDoFn):
                 self._count(kept, rejected, frame["rejected"], stats)
                 if tokens is not None:
                     self._encode(kept, rejected, tokens, stats)
-                for r in rejected:
-                    if r.stage == "dedup":
-                        yield pvalue.TaggedOutput(DUPLICATES, (r.reason, r.source, r.duplicate_of, S.utf8_len(r.text)))
             for table in tables.values():
                 table.close()
             if tokens is not None:
@@ -124,6 +121,8 @@ class ApplyDoFn(WorkerDoFn):
                 stats.add((S.ANALYSIS, doc.language, doc.meta["analysis"]), 1)
         for r in rejected:
             stats.add((S.DROPPED, r.source, r.reason), 1)
+            if r.stage == "dedup":
+                stats.add((S.DEDUP, r.reason, r.source), 1, S.utf8_len(r.text))
         for r in rejected[len(scanned) :]:  # the scan pass counted its own by language
             if r.stage != "sources":
                 stats.add((S.LANG_DROPPED, r.language, r.reason), 1, S.utf8_len(r.text))

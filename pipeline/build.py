@@ -24,7 +24,7 @@ from mathcorpus import storage
 from mathcorpus.filters.language import LanguageFilter
 from mathcorpus.filters.language.packages import add_pairs, would_drop
 from mathcorpus.pipeline import stats as S
-from mathcorpus.pipeline.apply import DUPLICATES, HITS, LENGTHS, ApplyDoFn
+from mathcorpus.pipeline.apply import HITS, LENGTHS, ApplyDoFn
 from mathcorpus.pipeline.assets import ensure_assets
 from mathcorpus.pipeline.decontaminate import benchmark_indexes, check_benchmarks
 from mathcorpus.pipeline.dedup import Removals
@@ -33,6 +33,7 @@ from mathcorpus.pipeline.dedup.lines import Boilerplate
 from mathcorpus.pipeline.ids import LaterIdCopies, sorted_union
 from mathcorpus.pipeline.manifest import (
     build_manifest,
+    dedup_summary,
     language_summary,
     summarize_counts,
     write_manifest,
@@ -81,6 +82,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     )
     apply_side = {"later_ids": single(later_ids), "shares": beam.pvalue.AsDict(shares)}
     removals = p | "NoRemovals" >> beam.Create([])
+    clusters = p | "NoClusters" >> beam.Create([])
     if dedup:
         key_receipts = receipts
         if lines is not None:
@@ -91,7 +93,8 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
                     KeyPassDoFn(dedup, out_dir, DOCS), single(boilerplate)
                 )
         if dedup.exact or dedup.minhash:
-            removals = key_receipts | "Dedup" >> Removals(dedup, out_dir, dropped_before)
+            decided = key_receipts | "Dedup" >> Removals(dedup, out_dir, dropped_before)
+            removals, clusters = decided["removals"], decided["clusters"]
     if recipe.decontaminate:
         index, formal = benchmark_indexes(p, recipe.decontaminate)
         apply_side.update(index=single(index), formal=single(formal))
@@ -102,7 +105,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
         "removed": removals,
     } | "UnitDecisions" >> beam.CoGroupByKey()
     applied = by_unit | "Apply" >> beam.ParDo(ApplyDoFn(recipe, out_dir), **apply_side).with_outputs(
-        HITS, DUPLICATES, LENGTHS, S.STATS_TAG, main="done"
+        HITS, LENGTHS, S.STATS_TAG, main="done"
     )
 
     tokenizer, shards = None, p | "NoShards" >> beam.Create([])
@@ -118,7 +121,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
     hits = applied[HITS] | "AllHits" >> beam.combiners.ToList()
     recipe_dict = recipe.to_dict()
 
-    def finish(_, stats, shards, hits, duplicates):
+    def finish(_, stats, shards, hits, clusters):
         counts = summarize_counts(
             S.select(stats, S.INPUT_K), S.select(stats, S.KEPT_K), S.select(stats, S.DROPPED_K)
         )  # raises AccountingError if anything is lost
@@ -130,7 +133,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
             counts=counts,
             tables=tables,
             tokenizer=tokenizer,
-            duplicates=duplicates,
+            duplicates=dedup_summary(S.select(stats, S.DEDUP), clusters),
             shards=shards,
             token_counts=token_counts,
             hits=hits[0] if hits else [],
@@ -149,9 +152,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
         p
         | "ManifestTrigger" >> beam.Create([None])
         | "WriteManifest"
-        >> beam.Map(
-            finish, stats=side(stats), shards=side(shards), hits=side(hits), duplicates=side(applied[DUPLICATES])
-        )
+        >> beam.Map(finish, stats=side(stats), shards=side(shards), hits=side(hits), clusters=side(clusters))
     )
 
 

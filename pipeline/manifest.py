@@ -156,28 +156,22 @@ def _number_summary(per_shard: list[dict]) -> dict | None:
     }
 
 
-def dedup_summary(duplicates: list[tuple[str, str, str, int]]) -> dict:
+def dedup_summary(removed: list, clusters: list) -> dict:
     """Per dedup reason: removed documents and bytes per source, clusters (a survivor and the copies
-    removed in its favour) and their size histogram. `duplicates`: (reason, source, survivor, bytes)."""
+    removed in its favour) and their size histogram. `removed`: ((reason, source), (documents,
+    bytes)); `clusters`: (reason, {cluster size: clusters})."""
+    histograms = dict(clusters)
     out = {}
-    for reason in sorted({d[0] for d in duplicates}):
-        rows = [d for d in duplicates if d[0] == reason]
-        by_source: dict[str, dict] = defaultdict(lambda: {"documents": 0, "bytes": 0})
-        sizes: dict[str, int] = defaultdict(lambda: 1)  # the survivor itself
-        for _, source, survivor, nbytes in rows:
-            by_source[source]["documents"] += 1
-            by_source[source]["bytes"] += nbytes
-            sizes[survivor] += 1
-        histogram: dict[int, int] = defaultdict(int)
-        for size in sizes.values():
-            histogram[size] += 1
+    for reason in sorted({r for (r, _), _ in removed}):
+        by_source = {src: {"documents": d, "bytes": b} for (r, src), (d, b) in sorted(removed) if r == reason}
+        histogram = histograms.get(reason, {})
         out[reason] = {
-            "removed": len(rows),
-            "bytes_removed": sum(d[3] for d in rows),
-            "clusters": len(sizes),
+            "removed": sum(v["documents"] for v in by_source.values()),
+            "bytes_removed": sum(v["bytes"] for v in by_source.values()),
+            "clusters": sum(histogram.values()),
             "cluster_sizes": {str(k): v for k, v in sorted(histogram.items())},
-            "largest_cluster": max(sizes.values()),
-            "by_source": {k: dict(v) for k, v in sorted(by_source.items())},
+            "largest_cluster": max(histogram, default=0),
+            "by_source": by_source,
         }
     return out
 
@@ -240,7 +234,7 @@ def build_manifest(
     shards: list[dict],
     token_counts: list,
     hits: list[dict],
-    duplicates: list | None = None,
+    duplicates: dict | None = None,
     languages: dict | None = None,
 ) -> dict:
     shards = sorted((s for s in shards if s["path"]), key=lambda s: s["index"])
@@ -273,7 +267,7 @@ def build_manifest(
         },
         **({"numbers": numbers} if numbers else {}),
         "shards": [{k: s[k] for k in ("path", "rows", "tokens", "bytes", "sha256")} for s in shards],
-        "dedup": dedup_summary(duplicates or []),
+        "dedup": duplicates or {},
         "languages": languages or {},
         "contamination": contamination_summary(hits),
     }

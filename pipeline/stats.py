@@ -18,6 +18,7 @@ LANG_KEPT, LANG_DROPPED = "lang_kept", "lang_dropped"  # (language,) / (language
 ANALYSIS = "analysis"  # (language, method): (files,)
 TOKENS = "tokens"  # (source, language): (documents, tokens)
 DROPPED_TOKENS = "dropped_tokens"  # (language, reason): (files, tokens)
+DEDUP = "dedup"  # (reason, source): (documents, bytes)
 
 
 class Stats:

@@ -33,6 +33,21 @@ def _tagged(pair, reason: str):
     yield reason, removed, keepers
 
 
+def _keepers(record):
+    reason, _, keepers = record
+    yield reason, keepers
+
+
+def cluster_sizes(keeper_arrays) -> dict[int, int]:
+    """{cluster size: clusters} from the survivors' numbers of every removed copy (8 bytes per copy)."""
+    arrays = list(keeper_arrays)
+    if not arrays:
+        return {}
+    _, copies = np.unique(np.concatenate(arrays), return_counts=True)
+    sizes, clusters = np.unique(copies + 1, return_counts=True)  # the survivor and its copies
+    return dict(zip(sizes.tolist(), clusters.tolist()))
+
+
 def _by_keeper_unit(record):
     reason, removed, keepers = record
     units = keepers >> np.uint64(POSITION_BITS)
@@ -61,8 +76,9 @@ def keeper_ids(keyed, out_dir: str):
 
 
 class Removals(beam.PTransform):
-    """Key receipts ((unit, {key kind: ranges})) -> (unit, [(position, reason, survivor id)]).
-    `dropped_before`: singleton sorted array of the numbers dropped before dedup."""
+    """Key receipts ((unit, {key kind: ranges})) -> ``removals``: (unit, [(position, reason, survivor
+    id)]) and ``clusters``: (reason, {cluster size: clusters}). `dropped_before`: singleton sorted
+    array of the numbers dropped before dedup."""
 
     def __init__(self, spec: DedupSpec, out_dir: str, dropped_before):
         super().__init__()
@@ -87,13 +103,20 @@ class Removals(beam.PTransform):
             )
             near = receipts | "Near" >> NearCopies(m, self._out_dir, excluded, verify)
             records.append(near | "TagNear" >> beam.FlatMap(_tagged, "near_duplicate"))
-        return (
+        records = records | "AllRemovals" >> beam.Flatten()
+        clusters = (
             records
-            | "AllRemovals" >> beam.Flatten()
+            | "Keepers" >> beam.FlatMap(_keepers)
+            | "KeepersByReason" >> beam.GroupByKey()
+            | "ClusterSizes" >> beam.MapTuple(lambda reason, keepers: (reason, cluster_sizes(keepers)))
+        )
+        removals = (
+            records
             | "ByKeeperUnit" >> beam.FlatMap(_by_keeper_unit)
             | "GroupByKeeperUnit" >> beam.GroupByKey()
             | "KeeperIds" >> beam.FlatMap(keeper_ids, self._out_dir)
         )
+        return {"removals": removals, "clusters": clusters}
 
 
 def removal_rejection(doc, reason: str, keeper_id: str) -> Rejection:
