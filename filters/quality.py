@@ -1,4 +1,5 @@
-"""Hygiene heuristics: empty or huge documents, minified/generated lines, digit-dense data dumps."""
+"""Hygiene heuristics: empty or huge documents, minified/generated lines, digit-dense data dumps, with
+limits per document kind (recipe.QUALITY_DEFAULTS: code hygiene never judges prose)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,18 @@ def longest_line(text: str) -> int:
     return max((len(line) for line in text.splitlines()), default=0)
 
 
+_ASCII_SPACE = b" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.isspace() holds true in ASCII
+_ASCII_DIGITS = b"0123456789"
+
+
 def digit_fraction(text: str) -> float:
-    """Digits / non-whitespace characters (AlgebraicStack's "numerical density")."""
+    """Digits / non-whitespace characters (AlgebraicStack's "numerical density"). ASCII text is
+    counted by C-level bytes.translate; other text character by character (Unicode digits, spaces)."""
+    if text.isascii():
+        data = text.encode("ascii")
+        visible = len(data.translate(None, _ASCII_SPACE))
+        digits = len(data) - len(data.translate(None, _ASCII_DIGITS))
+        return digits / visible if visible else 0.0
     visible = sum(1 for c in text if not c.isspace())
     return sum(1 for c in text if c.isdigit()) / visible if visible else 0.0
 
@@ -38,14 +49,15 @@ def generated_banner(text: str) -> str | None:
     return None
 
 
-def quality_reason(text: str, spec: QualityFilterSpec) -> tuple[str, str] | None:
-    """(reason, detail) when `text` fails a rule, else None."""
+def quality_reason(text: str, spec: QualityFilterSpec, kind: str = "code") -> tuple[str, str] | None:
+    """(reason, detail) when `text`, a document of `kind`, fails a rule, else None."""
+    spec = spec.rules_for(kind)
     n = len(text)
     if n < spec.min_chars or not text.strip():
         return "too_short", f"{n} chars < {spec.min_chars} (or only whitespace)"
     if n > spec.max_chars:
         return "too_long", f"{n} chars > {spec.max_chars}"
-    if (line := longest_line(text)) > spec.max_line_length:
+    if spec.max_line_length and (line := longest_line(text)) > spec.max_line_length:
         return "long_lines", f"a line of {line} chars > {spec.max_line_length}"
     if (frac := digit_fraction(text)) > spec.max_digit_fraction:
         return "digit_dense", f"digit fraction {frac:.2f} > {spec.max_digit_fraction}"
@@ -62,5 +74,5 @@ class QualityFilter(Filter):
         self._spec = spec
 
     def apply(self, doc: Document) -> Verdict:
-        failed = quality_reason(doc.text, self._spec)
+        failed = quality_reason(doc.text, self._spec, doc.kind)
         return Rejection.of(doc, self.stage, *failed) if failed else doc

@@ -134,6 +134,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
             tables=tables,
             tokenizer=tokenizer,
             duplicates=dedup_summary(S.select(stats, S.DEDUP), clusters),
+            quality_by_kind=recipe.filters.quality.by_kind() if recipe.filters.quality else None,
             shards=shards,
             token_counts=token_counts,
             hits=hits[0] if hits else [],

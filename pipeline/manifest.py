@@ -236,6 +236,7 @@ def build_manifest(
     hits: list[dict],
     duplicates: dict | None = None,
     languages: dict | None = None,
+    quality_by_kind: dict | None = None,
 ) -> dict:
     shards = sorted((s for s in shards if s["path"]), key=lambda s: s["index"])
     by_source: dict[str, int] = defaultdict(int)
@@ -269,6 +270,7 @@ def build_manifest(
         "shards": [{k: s[k] for k in ("path", "rows", "tokens", "bytes", "sha256")} for s in shards],
         "dedup": duplicates or {},
         "languages": languages or {},
+        **({"quality_by_kind": quality_by_kind} if quality_by_kind else {}),
         "contamination": contamination_summary(hits),
     }
 

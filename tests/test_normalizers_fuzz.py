@@ -4,6 +4,7 @@ marks, huge digit runs) without crashing, and keep the properties the stages rel
 import hashlib
 
 import numpy as np
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -144,3 +145,10 @@ def test_classifier_densities_batched_equal_one_by_one(docs):
     from mathcorpus.filters.classifier import _densities
 
     assert _densities(docs).tolist() == [_densities_one_by_one(doc) for doc in docs]
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab 09\t\n\x0b\x0c\x1c\x1f\u00b2\u0663\u2003x")), max_size=60))
+def test_digit_fraction_fast_path_equals_the_definition(text):
+    visible = sum(1 for c in text if not c.isspace())
+    expected = sum(1 for c in text if c.isdigit()) / visible if visible else 0.0
+    assert digit_fraction(text) == pytest.approx(expected)

@@ -214,6 +214,7 @@ ALGEBRAIC_STACK: dict[str, dict] = {
     "lean": {
         **_CODE_HYGIENE,
         "required_or_math_import": True,
+        "theorems_are_math": True,
         "required": [r"\b(theorem|lemma|example)\b"],
         "required_reason": "no_theorem",
         # Lean 4's Mathlib and Lean 3 mathlib's top-level folders
@@ -242,6 +243,7 @@ ALGEBRAIC_STACK: dict[str, dict] = {
     "coq": {
         **_CODE_HYGIENE,
         "required_or_math_import": True,
+        "theorems_are_math": True,
         "required": [
             r"\b(Theorem|Lemma|Proposition|Corollary|Fact|Remark|Example)\b",
             r"\bProof\b",
@@ -269,6 +271,7 @@ ALGEBRAIC_STACK: dict[str, dict] = {
     "isabelle": {
         **_CODE_HYGIENE,
         "required_or_math_import": True,
+        "theorems_are_math": True,
         "required": [r"(?i)\b(theorem|lemma|corollary|proposition|schematic_goal)\b"],
         "required_reason": "no_theorem",
         "min_math_density": 0.01,
@@ -288,7 +291,9 @@ ALGEBRAIC_STACK: dict[str, dict] = {
     "tex": {
         "max_bytes": 10 * MIB,
         "max_digit_fraction": 0.5,
-        "kinds": ["code", "paper"],
+        # .tex *code files* (AlgebraicStack's rule); papers and books (kind paper) are not judged by
+        # it: a chapter with its own sectioning macros or a Beamer deck is still a math document
+        "kinds": ["code"],
         "required": [r"\\(part|chapter|section|subsection|subsubsection)\*?\s*[\[{]"],
         "required_reason": "no_sectioning",
     },
@@ -408,6 +413,8 @@ def apply_rule(
                 return RuleVerdict(rule.required_reason, f"needs {(missing or rule.required_any)[0]!r}")
             return RuleVerdict(None, "", f"import:{library} (no {rule.required_reason[3:]})")
         signal = "required_patterns"
+        if rule.theorems_are_math:
+            return RuleVerdict(None, "", "states_theorems")
     if rule.math_imports is None and rule.math_includes is None and rule.min_math_density is None:
         return RuleVerdict(None, "", signal)
     facts = facts or CodeFacts(analysis="none")
