@@ -70,7 +70,8 @@ def recipe(kind: str, corpus: str, tmp: str) -> dict:
     if kind == "all":
         out["filters"] = {
             "language": {},
-            "quality": {"min_chars": 100},
+            # stated: each synthetic document is one long line, which code's line limit would drop
+            "quality": {"min_chars": 100, "max_line_length": 1_000_000},
             "math_classifier": {
                 "model": os.path.join(tmp, "clf.bin"),
                 "threshold": 0.1,
