@@ -107,10 +107,12 @@ class LanguageRuleSpec(_Model):
     # structure and re-export files of a proof library (math-comp's all_algebra.v, ssrnum.v) state
     # no theorem of their own and are math. AlgebraicStack dropped them; we keep them.
     required_or_math_import: bool = False
-    # Formal languages: a file that states theorems (`required` matches) is mathematics whatever it
-    # imports (a proof assistant's standard library imports no listed math library); the import and
-    # density rules then only judge the files without theorems.
-    theorems_are_math: bool = False
+    # Formal languages: a file with at least this many proved theorems (statements matching the first
+    # `required` pattern, less the unfinished proofs matching `unfinished_proof`) is mathematics
+    # whatever it imports (a proof assistant's standard library imports no listed math library); the
+    # import and density rules judge the others (a program with one `rfl` lemma, re-export files).
+    min_proved_theorems: int | None = None
+    unfinished_proof: str | None = None
     math_imports: list[str] | None = None  # module names (prefix match on dotted names)
     math_includes: list[str] | None = None  # C/C++ include paths (prefix / file-name match)
     min_math_density: float | None = None  # keeps a file without a listed import

@@ -170,8 +170,23 @@ def test_tex_needs_a_sectioning_command_and_maple_a_smaller_size(language_filter
     tex = Document(id="n.tex", text="\\section{Groups} Let $G$ be a group.", source="s", kind="paper", path="n.tex")
     assert reason(language_filter.apply(tex)) == "kept"
     tex = tex.replace(text="% \\section{commented}\nJust a macro file \\def\\x{1}")
-    assert reason(language_filter.apply(tex)) == "no_sectioning"
+    assert reason(language_filter.apply(tex)) == "kept"  # a paper is not judged by the rule for .tex code
+    assert reason(language_filter.apply(tex.replace(kind="code"))) == "no_sectioning"
     assert reason(verdict(language_filter, "big.mpl", "x := 1;\n" * 20_000)) == "too_large_for_language"
+
+
+def test_formal_files_with_proved_theorems_are_kept_whatever_they_import(language_filter):
+    coq = (
+        "Require Import List.\nLemma a : True.\nProof. trivial. Qed.\n"
+        "Theorem b (l : list nat) : l = l.\nProof. reflexivity. Qed.\n"
+    )
+    assert verdict(language_filter, "List.v", coq).meta["math_signal"] == "proved_theorems:2"
+    admitted = coq.replace("Proof. reflexivity. Qed.", "Admitted.")  # one proved: the other rules judge it
+    assert verdict(language_filter, "List.v", admitted).meta["math_signal"].startswith("math_density")
+    lean = "import Std\ntheorem a : 1 = 1 := rfl\ntheorem b (n : Nat) : n + 0 = n := by simp\n"
+    assert verdict(language_filter, "A.lean", lean).meta["math_signal"] == "proved_theorems:2"
+    unfinished = verdict(language_filter, "A.lean", lean.replace("by simp", "sorry"))
+    assert not getattr(unfinished, "meta", {}).get("math_signal", "").startswith("proved_theorems")
 
 
 def test_notebooks_need_equations_or_sympy(language_filter):

@@ -214,7 +214,8 @@ ALGEBRAIC_STACK: dict[str, dict] = {
     "lean": {
         **_CODE_HYGIENE,
         "required_or_math_import": True,
-        "theorems_are_math": True,
+        "min_proved_theorems": 2,
+        "unfinished_proof": r"\bsorry\b",
         "required": [r"\b(theorem|lemma|example)\b"],
         "required_reason": "no_theorem",
         # Lean 4's Mathlib and Lean 3 mathlib's top-level folders
@@ -243,7 +244,8 @@ ALGEBRAIC_STACK: dict[str, dict] = {
     "coq": {
         **_CODE_HYGIENE,
         "required_or_math_import": True,
-        "theorems_are_math": True,
+        "min_proved_theorems": 2,
+        "unfinished_proof": r"\b(Admitted|admit)\b",
         "required": [
             r"\b(Theorem|Lemma|Proposition|Corollary|Fact|Remark|Example)\b",
             r"\bProof\b",
@@ -271,7 +273,6 @@ ALGEBRAIC_STACK: dict[str, dict] = {
     "isabelle": {
         **_CODE_HYGIENE,
         "required_or_math_import": True,
-        "theorems_are_math": True,
         "required": [r"(?i)\b(theorem|lemma|corollary|proposition|schematic_goal)\b"],
         "required_reason": "no_theorem",
         "min_math_density": 0.01,
@@ -413,8 +414,11 @@ def apply_rule(
                 return RuleVerdict(rule.required_reason, f"needs {(missing or rule.required_any)[0]!r}")
             return RuleVerdict(None, "", f"import:{library} (no {rule.required_reason[3:]})")
         signal = "required_patterns"
-        if rule.theorems_are_math:
-            return RuleVerdict(None, "", "states_theorems")
+        if rule.min_proved_theorems is not None:
+            stated = len(re.findall(rule.required[0], code, re.M))
+            unfinished = len(re.findall(rule.unfinished_proof, code, re.M)) if rule.unfinished_proof else 0
+            if stated - unfinished >= rule.min_proved_theorems:
+                return RuleVerdict(None, "", f"proved_theorems:{stated - unfinished}")
     if rule.math_imports is None and rule.math_includes is None and rule.min_math_density is None:
         return RuleVerdict(None, "", signal)
     facts = facts or CodeFacts(analysis="none")
