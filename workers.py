@@ -1,23 +1,17 @@
 """What a pipeline worker process sets once: the cyclic garbage collector's thresholds and, with
 glibc, when malloc maps and unmaps memory.
 
-Python runs a collection every 700 net allocations of container objects and, every 100 of those, a
-full one that walks every live object of the process. A worker allocates per document (records,
-verdicts, the classifier's lines) while it holds batches in flight, so those walks cost more the more
-work is under way: with the defaults, the classifier stage ran at 0.53-0.65x bare fastText inside a
-DirectRunner pipeline, with (10000, 20, 100) at 0.62-0.74x, and a 100k-document dedup run took 7%
-less time (bench/classifier.py, bench/dedup.py). Documents and verdicts hold no reference cycles, so
-collecting less often only frees the rare cyclic garbage (Beam's and the libraries') a little later.
+Python runs a full collection, which walks every live object, every 100 young collections; a worker
+allocates per document (records, verdicts, the classifier's lines) while it holds batches in flight,
+so with the defaults those walks cost more the more work is under way. Documents and verdicts hold no
+reference cycles, so collecting less often only frees the rare cyclic garbage a little later.
 
-glibc's malloc serves a block above its mmap threshold (128 KB, rising to at most 32 MB as such
-blocks are freed) with freshly mapped memory and unmaps it on free, and gives free memory at the top
-of its heap back to the OS above a trim threshold; either way the next block of that size is new
-zeroed memory, faulted in a page at a time. A worker allocates and frees blocks of megabytes to
-hundreds of megabytes all the time (pickled batches, Beam's buffers of a stage's input, NumPy arrays
-over a batch): a 100k-document dedup run took ~1.35M page faults. With the mmap threshold at 256 MB
-and the trim threshold at 1 GB it took ~0.83M and ~0.8 s (4%) less time, at the same peak RSS
-(bench/dedup.py's recipe, A/B): freed memory is reused by the process instead of being returned and
-faulted in again. Up to 1 GB of free heap may stay with the process. ``tune_allocator`` overrides
+glibc's malloc serves blocks above its mmap threshold with freshly mapped memory and unmaps them on
+free, and gives free memory at the top of its heap back above a trim threshold; either way the next
+block of that size is new zeroed memory, faulted in a page at a time. A worker allocates and frees
+blocks of megabytes all the time (batches, NumPy arrays over a batch, Arrow row groups), so higher
+thresholds let the process reuse freed memory instead (figures: bench/dedup.py, docs/benchmarks.md).
+Up to ``MALLOC_TRIM_THRESHOLD`` of free heap may stay with the process. ``tune_allocator`` overrides
 glibc's MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_ environment variables.
 
 Every DoFn of ours that does per-document work calls ``tune_collector()`` and ``tune_allocator()``

@@ -43,8 +43,8 @@ DEFAULT_RUNNER = "FnApiRunner"
 def with_default_runner(beam_args: Sequence[str]) -> list[str]:
     """The Beam arguments, with ``--runner=FnApiRunner`` when they name no runner. Beam's DirectRunner
     first tries the Prism runner (a Go binary it downloads): offline that fails after translating the
-    whole pipeline (~0.5 s of every run, 2.0 -> 1.45 s for a 20-document recipe), and online a run would
-    go to another runner than offline. The FnApiRunner is where the DirectRunner ends up offline;
+    whole pipeline (a fixed cost on every run), and online a run would go to another runner than
+    offline. The FnApiRunner is where the DirectRunner ends up offline;
     ``--direct_running_mode`` and ``--direct_num_workers`` work the same. ``--runner=DirectRunner``
     still gives Beam's own choice."""
     return list(beam_args) if runner_name(beam_args) else [*beam_args, f"--runner={DEFAULT_RUNNER}"]
