@@ -95,17 +95,22 @@ def delete_tree(path: str) -> None:
         FileSystems.delete([path])
 
 
-def tree_bytes(root: str) -> int:
-    """Bytes of every file under a folder (one listing on object stores; symlinks not followed)."""
-    if is_remote(root):
-        return sum(m.size_in_bytes for r in FileSystems.match([root.rstrip("/") + "/**"]) for m in r.metadata_list)
+def local_bytes(paths) -> int:
+    """Bytes of local files (a path that vanished or cannot be read counts 0; links are not followed)."""
     total = 0
-    for path, _ in walk_tree(root):
+    for path in paths:
         try:
             total += os.lstat(path).st_size
         except OSError:
             pass
     return total
+
+
+def tree_bytes(root: str) -> int:
+    """Bytes of every file under a folder (one listing on object stores; symlinks not followed)."""
+    if is_remote(root):
+        return sum(m.size_in_bytes for r in FileSystems.match([root.rstrip("/") + "/**"]) for m in r.metadata_list)
+    return local_bytes(path for path, _ in walk_tree(root))
 
 
 def expand_patterns(patterns: list[str]) -> list[str]:

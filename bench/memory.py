@@ -22,6 +22,7 @@ import threading
 import time
 
 import yaml
+from peers import _descendants_rss_mb  # bench/ is on sys.path when run as a script
 
 from mathcorpus.pipeline.assets import ensure_assets
 from mathcorpus.recipe import load_recipe
@@ -86,26 +87,14 @@ def recipe(kind: str, corpus: str, tmp: str) -> dict:
     return out
 
 
-def tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all its descendants, in KB."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open(f"/proc/{pid}/stat") as fh:
-                fields = fh.read().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(pid))
-            rss[int(pid)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
-        except (OSError, IndexError, ValueError):
-            continue
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo.extend(children.get(pid, []))
-    return total
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, in MB."""
+    try:
+        with open(f"/proc/{root}/statm") as fh:
+            own = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, IndexError, ValueError):
+        own = 0.0
+    return own + sum(_descendants_rss_mb(root).values())
 
 
 def measured_run(recipe_path: str, out: str, workers: int, pythonpath: str | None) -> tuple[float, float]:
@@ -120,7 +109,7 @@ def measured_run(recipe_path: str, out: str, workers: int, pythonpath: str | Non
 
     def sample():
         while proc.poll() is None:
-            peak[0] = max(peak[0], tree_rss_kb(proc.pid))
+            peak[0] = max(peak[0], tree_rss_mb(proc.pid))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample)
@@ -129,7 +118,7 @@ def measured_run(recipe_path: str, out: str, workers: int, pythonpath: str | Non
     sampler.join()
     if proc.returncode:
         raise SystemExit(f"run failed: {err[-2000:]}")
-    return time.perf_counter() - t0, peak[0] / 1024
+    return time.perf_counter() - t0, peak[0]
 
 
 def main() -> None:

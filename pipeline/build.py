@@ -123,7 +123,7 @@ def build_pipeline(p: beam.Pipeline, recipe: Recipe, out_dir: str) -> None:
 
     def finish(_, stats, shards, hits, clusters):
         counts = summarize_counts(
-            S.select(stats, S.INPUT_K), S.select(stats, S.KEPT_K), S.select(stats, S.DROPPED_K)
+            S.select(stats, S.INPUT), S.select(stats, S.KEPT), S.select(stats, S.DROPPED)
         )  # raises AccountingError if anything is lost
         tables = {"documents": {"rows": counts["kept"]}, "rejected": {"rows": counts["input"] - counts["kept"]}}
         token_counts = S.select(stats, S.TOKENS)

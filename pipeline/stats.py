@@ -9,11 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 STATS_TAG = "stats"  # the passes' output of (key, value) pairs
-INPUT_K, KEPT_K, DROPPED_K = INPUT, KEPT, DROPPED = (
-    "input",
-    "kept",
-    "dropped",
-)  # (source,) / (source,) / (source, reason): (documents,)
+INPUT, KEPT, DROPPED = "input", "kept", "dropped"  # (source,) / (source,) / (source, reason): (documents,)
 LANG_KEPT, LANG_DROPPED = "lang_kept", "lang_dropped"  # (language,) / (language, reason): (files, bytes)
 ANALYSIS = "analysis"  # (language, method): (files,)
 TOKENS = "tokens"  # (source, language): (documents, tokens)

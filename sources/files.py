@@ -233,10 +233,4 @@ def read_unit(unit: tuple[str, str], spec: SourceSpec) -> Iterator[Verdict]:
 def input_bytes(spec: SourceSpec) -> int:
     if storage.is_remote(spec.path):  # one listing of everything under the folder
         return storage.tree_bytes(spec.path)
-    total = 0
-    for path, _ in list_files(spec):
-        try:
-            total += os.lstat(path).st_size
-        except OSError:
-            pass
-    return total
+    return storage.local_bytes(path for path, _ in list_files(spec))
